@@ -1,0 +1,127 @@
+"""The single list of compliance checks.
+
+Recording scope, IAM roles, Lambda functions and Config rules are all derived from this list:
+adding a check is one module under ``functions/evaluators/`` plus one entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Resource ARN patterns may use {account}; "*" only where the action has no resource-level scoping.
+ANY_RESOURCE = "*"
+
+
+@dataclass(frozen=True)
+class Permission:
+    action: str
+    resource: str = ANY_RESOURCE
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    handler: str
+    description: str
+    resource_types: tuple[str, ...]
+    read_permissions: tuple[Permission, ...]
+
+
+ENCRYPTION = Check(
+    name="encryption",
+    handler="evaluators.encryption.handler",
+    description="Storage and messaging resources are encrypted at rest.",
+    resource_types=(
+        "AWS::EC2::Volume",
+        "AWS::S3::Bucket",
+        "AWS::RDS::DBInstance",
+        "AWS::RDS::DBCluster",
+        "AWS::DynamoDB::Table",
+        "AWS::EFS::FileSystem",
+        "AWS::SNS::Topic",
+        "AWS::SQS::Queue",
+    ),
+    read_permissions=(
+        Permission("ec2:DescribeVolumes"),
+        Permission("s3:ListAllMyBuckets"),
+        Permission("s3:GetEncryptionConfiguration", "arn:aws:s3:::*"),
+        Permission("rds:DescribeDBInstances", "arn:aws:rds:*:{account}:db:*"),
+        Permission("rds:DescribeDBClusters", "arn:aws:rds:*:{account}:cluster:*"),
+        Permission("dynamodb:ListTables"),
+        Permission("dynamodb:DescribeTable", "arn:aws:dynamodb:*:{account}:table/*"),
+        Permission("elasticfilesystem:DescribeFileSystems", "arn:aws:elasticfilesystem:*:{account}:file-system/*"),
+        Permission("sns:ListTopics"),
+        Permission("sns:GetTopicAttributes", "arn:aws:sns:*:{account}:*"),
+        Permission("sqs:ListQueues"),
+        Permission("sqs:GetQueueAttributes", "arn:aws:sqs:*:{account}:*"),
+    ),
+)
+
+REQUIRED_TAGS = Check(
+    name="required-tags",
+    handler="evaluators.required_tags.handler",
+    description="Resources carry every required tag with an allowed value.",
+    resource_types=(
+        "AWS::EC2::Instance",
+        "AWS::EC2::Volume",
+        "AWS::S3::Bucket",
+        "AWS::RDS::DBInstance",
+        "AWS::RDS::DBCluster",
+        "AWS::DynamoDB::Table",
+        "AWS::EFS::FileSystem",
+        "AWS::SNS::Topic",
+        "AWS::SQS::Queue",
+    ),
+    read_permissions=(
+        Permission("tag:GetResources"),
+        Permission("ec2:DescribeInstances"),
+        Permission("ec2:DescribeVolumes"),
+        Permission("s3:ListAllMyBuckets"),
+        Permission("rds:DescribeDBInstances", "arn:aws:rds:*:{account}:db:*"),
+        Permission("rds:DescribeDBClusters", "arn:aws:rds:*:{account}:cluster:*"),
+        Permission("dynamodb:ListTables"),
+        Permission("elasticfilesystem:DescribeFileSystems", "arn:aws:elasticfilesystem:*:{account}:file-system/*"),
+        Permission("sns:ListTopics"),
+        Permission("sqs:ListQueues"),
+    ),
+)
+
+BACKUP = Check(
+    name="backup",
+    handler="evaluators.backup.handler",
+    description="Databases and volumes are backed up and covered by an AWS Backup plan.",
+    resource_types=(
+        "AWS::EC2::Volume",
+        "AWS::RDS::DBInstance",
+        "AWS::RDS::DBCluster",
+        "AWS::DynamoDB::Table",
+        "AWS::EFS::FileSystem",
+    ),
+    read_permissions=(
+        Permission("ec2:DescribeVolumes"),
+        Permission("rds:DescribeDBInstances", "arn:aws:rds:*:{account}:db:*"),
+        Permission("rds:DescribeDBClusters", "arn:aws:rds:*:{account}:cluster:*"),
+        Permission("dynamodb:ListTables"),
+        Permission("dynamodb:DescribeContinuousBackups", "arn:aws:dynamodb:*:{account}:table/*"),
+        Permission("elasticfilesystem:DescribeFileSystems", "arn:aws:elasticfilesystem:*:{account}:file-system/*"),
+        Permission("elasticfilesystem:DescribeBackupPolicy", "arn:aws:elasticfilesystem:*:{account}:file-system/*"),
+        Permission("backup:ListBackupPlans"),
+        Permission("backup:ListBackupSelections", "arn:aws:backup:*:{account}:backup-plan:*"),
+        Permission("backup:GetBackupSelection", "arn:aws:backup:*:{account}:backup-plan:*"),
+        Permission("tag:GetResources"),
+    ),
+)
+
+CHECKS: tuple[Check, ...] = (ENCRYPTION, REQUIRED_TAGS, BACKUP)
+
+# Every evaluator reports through the same Config APIs (see the evaluator contract).
+EVALUATOR_PERMISSIONS: tuple[Permission, ...] = (
+    Permission("config:PutEvaluations"),
+    Permission("config:GetComplianceDetailsByConfigRule", "arn:aws:config:*:{account}:config-rule/*"),
+    Permission("config:GetResourceConfigHistory"),
+)
+
+
+def recorded_resource_types() -> tuple[str, ...]:
+    """Every resource type some check evaluates, each once, in catalogue order."""
+    return tuple(dict.fromkeys(t for check in CHECKS for t in check.resource_types))

@@ -1,0 +1,95 @@
+"""Physical names of every named resource, and the suffix rules that keep each within its AWS limit.
+
+Names are explicit (not auto-named) so that people reading the console, alerts and the verify command
+see the suffix and region in them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from components.catalog import CHECKS
+
+SUFFIX_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# Account ids are always 12 digits, so any one measures the names that contain it.
+SAMPLE_ACCOUNT = "123456789012"
+
+
+def bucket(suffix: str, account_id: str) -> str:
+    return f"config-archive-{suffix}-{account_id}"
+
+
+def key_alias(suffix: str) -> str:
+    return f"alias/config-compliance-{suffix}"
+
+
+def config_role(suffix: str) -> str:
+    return f"config-recorder-{suffix}"
+
+
+def evaluator_role(check: str, suffix: str) -> str:
+    return f"compliance-{check}-{suffix}"
+
+
+def alert_forwarder_role(suffix: str) -> str:
+    return f"config-alert-forwarder-{suffix}"
+
+
+def topic(suffix: str) -> str:
+    return f"config-compliance-alerts-{suffix}"
+
+
+def aggregator(suffix: str) -> str:
+    return f"config-compliance-{suffix}"
+
+
+def alert_rule(suffix: str) -> str:
+    return f"config-noncompliant-notify-{suffix}"
+
+
+def recorder(suffix: str, region: str) -> str:
+    return f"config-recorder-{suffix}-{region}"
+
+
+def delivery_channel(suffix: str, region: str) -> str:
+    return f"config-delivery-{suffix}-{region}"
+
+
+def function(check: str, suffix: str, region: str) -> str:
+    return f"compliance-{check}-{suffix}-{region}"
+
+
+def config_rule(check: str, suffix: str, region: str) -> str:
+    return f"compliance-{check}-{suffix}-{region}"
+
+
+def forward_rule(suffix: str, region: str) -> str:
+    return f"config-noncompliant-fwd-{suffix}-{region}"
+
+
+def suffix_problems(suffix: str, regions: tuple[str, ...]) -> list[str]:
+    if not suffix:
+        return ["environmentSuffix is required (e.g. dev, prod)"]
+    if not SUFFIX_PATTERN.match(suffix):
+        return [
+            f"environmentSuffix {suffix!r} may hold only lowercase letters, digits and single hyphens "
+            "between them (it is part of S3 bucket, IAM and Lambda names)"
+        ]
+    longest_check = max((check.name for check in CHECKS), key=len)
+    limits = [
+        ("S3 bucket name", bucket(suffix, SAMPLE_ACCOUNT), 63),
+        ("IAM role name", evaluator_role(longest_check, suffix), 64),
+        ("IAM role name", alert_forwarder_role(suffix), 64),
+        ("EventBridge rule name", alert_rule(suffix), 64),
+    ]
+    region = max(regions, key=len, default="")
+    if region:
+        limits += [
+            ("Lambda function name", function(longest_check, suffix, region), 64),
+            ("EventBridge rule name", forward_rule(suffix, region), 64),
+            ("Config rule name", config_rule(longest_check, suffix, region), 128),
+        ]
+    too_long = [f"{kind} {name!r} ({len(name)} > {limit})" for kind, name, limit in limits if len(name) > limit]
+    if too_long:
+        return [f"environmentSuffix {suffix!r} is too long; it would make: {'; '.join(too_long)}"]
+    return []

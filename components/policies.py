@@ -1,0 +1,202 @@
+"""IAM, bucket, key and topic policy documents as plain dicts.
+
+Each function takes the names and ARNs it scopes to and returns a document; the components serialize
+them with ``pulumi.Output.json_dumps`` (values may be Outputs), tests and IAM linters read them as-is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+
+from components.catalog import EVALUATOR_PERMISSIONS, Check
+
+Document = dict[str, Any]
+Text = pulumi.Input[str]
+
+# Config writes under <bucket>/<prefix>/AWSLogs/<account>/Config/ for every region, global items included.
+CONFIG_KEY_PREFIX = "config"
+
+
+def _document(*statements: dict[str, Any]) -> Document:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def _source_account(account_id: Text) -> dict[str, Any]:
+    return {"StringEquals": {"aws:SourceAccount": account_id}}
+
+
+def _service_trust(service: str, account_id: Text) -> Document:
+    return _document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
+            "Condition": _source_account(account_id),
+        }
+    )
+
+
+def bucket_arn(bucket: Text) -> pulumi.Output[str]:
+    return pulumi.Output.concat("arn:aws:s3:::", bucket)
+
+
+def config_delivery_arn(bucket: Text, account_id: Text) -> pulumi.Output[str]:
+    return pulumi.Output.concat("arn:aws:s3:::", bucket, f"/{CONFIG_KEY_PREFIX}/AWSLogs/", account_id, "/Config/*")
+
+
+def archive_bucket_policy(bucket: Text, account_id: Text) -> Document:
+    """Config delivery from this account only, over TLS only."""
+    config = {"Service": "config.amazonaws.com"}
+    return _document(
+        {
+            "Sid": "AWSConfigBucketPermissionsCheck",
+            "Effect": "Allow",
+            "Principal": config,
+            "Action": "s3:GetBucketAcl",
+            "Resource": bucket_arn(bucket),
+            "Condition": _source_account(account_id),
+        },
+        {
+            "Sid": "AWSConfigBucketExistenceCheck",
+            "Effect": "Allow",
+            "Principal": config,
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn(bucket),
+            "Condition": _source_account(account_id),
+        },
+        {
+            "Sid": "AWSConfigBucketDelivery",
+            "Effect": "Allow",
+            "Principal": config,
+            "Action": "s3:PutObject",
+            "Resource": config_delivery_arn(bucket, account_id),
+            "Condition": {
+                "StringEquals": {
+                    "s3:x-amz-acl": "bucket-owner-full-control",
+                    "aws:SourceAccount": account_id,
+                }
+            },
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn(bucket), pulumi.Output.concat(bucket_arn(bucket), "/*")],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    )
+
+
+def archive_key_policy(account_id: Text) -> Document:
+    """The account administers the key; Config, EventBridge and SNS may only encrypt and decrypt with it."""
+
+    def service_use(sid: str, service: str) -> dict[str, Any]:
+        return {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": _source_account(account_id),
+        }
+
+    return _document(
+        {
+            "Sid": "AccountAdministersKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": pulumi.Output.concat("arn:aws:iam::", account_id, ":root")},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        service_use("ConfigDeliversEncryptedHistory", "config.amazonaws.com"),
+        service_use("EventBridgePublishesEncryptedAlerts", "events.amazonaws.com"),
+        service_use("SnsUsesKeyForEncryptedTopic", "sns.amazonaws.com"),
+    )
+
+
+def config_role_trust(account_id: Text) -> Document:
+    return _service_trust("config.amazonaws.com", account_id)
+
+
+def config_delivery_policy(bucket: Text, account_id: Text, key_arn: Text) -> Document:
+    """What the Config role needs beyond AWS_ConfigRole: writing history to the bucket, with the key."""
+    return _document(
+        {
+            "Sid": "WriteConfigHistory",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": config_delivery_arn(bucket, account_id),
+            "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+        },
+        {"Sid": "ReadBucketAcl", "Effect": "Allow", "Action": "s3:GetBucketAcl", "Resource": bucket_arn(bucket)},
+        {
+            "Sid": "EncryptConfigHistory",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": key_arn,
+        },
+    )
+
+
+def evaluator_trust(account_id: Text) -> Document:
+    return _service_trust("lambda.amazonaws.com", account_id)
+
+
+def evaluator_policy(check: Check, account_id: str, log_group_arns: Sequence[str]) -> Document:
+    """Exactly the catalogue's read actions for one check, Config reporting, and its own log groups."""
+    by_resource: dict[str, list[str]] = {}
+    for permission in (*check.read_permissions, *EVALUATOR_PERMISSIONS):
+        resource = permission.resource.format(account=account_id)
+        by_resource.setdefault(resource, []).append(permission.action)
+    statements = [
+        {"Effect": "Allow", "Action": sorted(set(actions)), "Resource": resource}
+        for resource, actions in by_resource.items()
+    ]
+    statements.append(
+        {
+            "Sid": "WriteOwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [f"{arn}:*" for arn in log_group_arns],
+        }
+    )
+    return _document(*statements)
+
+
+def alert_forwarder_trust(account_id: Text) -> Document:
+    return _service_trust("events.amazonaws.com", account_id)
+
+
+def alert_forwarder_policy(primary_bus_arn: Text) -> Document:
+    return _document(
+        {"Sid": "ForwardToPrimaryBus", "Effect": "Allow", "Action": "events:PutEvents", "Resource": primary_bus_arn}
+    )
+
+
+def alert_topic_policy(topic_arn: Text, account_id: Text, alert_rule_arn: Text) -> Document:
+    """Only this account's alert rule may publish, and only over TLS."""
+    return _document(
+        {
+            "Sid": "AlertRulePublishes",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account_id},
+                "ArnEquals": {"aws:SourceArn": alert_rule_arn},
+            },
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    )

@@ -1,0 +1,279 @@
+"""Stack settings: read from the project's config namespace, validated before any resource exists.
+
+Every problem is collected and reported in one error, so a user fixes their stack file in one pass.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from components import naming
+
+NAMESPACE = "config-compliance"
+
+DEFAULT_REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
+DEFAULT_REQUIRED_TAGS = ("Environment", "Owner")
+
+# Config's MaximumExecutionFrequency / DeliveryFrequency values.
+FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
+RECORDING_FREQUENCIES = ("CONTINUOUS", "DAILY")
+# The values CloudWatch Logs accepts for a log group's retention.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)
+# Archived history moves to a cheaper tier after this many days; retention must outlast it.
+ARCHIVE_TRANSITION_DAYS = 90
+MAX_ARCHIVE_RETENTION_DAYS = 36500
+# RDS keeps automated backups for at most 35 days.
+MAX_BACKUP_RETENTION_DAYS = 35
+# Config rejects InputParameters longer than this.
+MAX_INPUT_PARAMETERS_LENGTH = 1024
+
+RESOURCE_TYPE_PATTERN = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
+EMAIL_PATTERN = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+TAG_KEY_PATTERN = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
+KMS_KEY_ARN_PATTERN = re.compile(r"^arn:aws:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
+
+
+class SettingsError(ValueError):
+    """The stack configuration cannot be deployed; the message lists every problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(f"Invalid stack configuration ({NAMESPACE}:*):\n{lines}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    regions: tuple[str, ...]
+    primary_region: str
+    environment_suffix: str
+    notification_emails: tuple[str, ...]
+    required_tags: tuple[str, ...]
+    evaluation_frequency: str
+    snapshot_delivery_frequency: str
+    recording_frequency: str
+    extra_resource_types: tuple[str, ...]
+    record_all_resource_types: bool
+    existing_recorder_regions: tuple[str, ...]
+    log_retention_days: int
+    archive_retention_days: int
+    protect_data: bool
+    require_kms: bool
+    allowed_kms_key_arns: tuple[str, ...]
+    min_backup_retention_days: int
+
+    def manages_recorder(self, region: str) -> bool:
+        return region not in self.existing_recorder_regions
+
+
+def supported_regions() -> frozenset[str]:
+    """Regions, from botocore's bundled endpoint data, that offer every service the stack uses."""
+    session = boto3.session.Session()
+    services = ("config", "lambda", "events", "sns", "s3", "kms", "logs")
+    regions = [set(session.get_available_regions(service)) for service in services]
+    return frozenset(set.intersection(*regions))
+
+
+class _Reader:
+    """Parses raw config strings, recording a problem instead of raising on the first one."""
+
+    def __init__(self, raw: Mapping[str, str]) -> None:
+        self.raw = raw
+        self.problems: list[str] = []
+
+    def _parse(self, key: str, default: Any, convert: Callable[[str], Any], expected: str) -> Any:
+        if key not in self.raw:
+            return default
+        try:
+            return convert(self.raw[key])
+        except ValueError:
+            self.problems.append(f"{key} must be {expected}, got {self.raw[key]!r}")
+            return default
+
+    def string(self, key: str, default: str | None = None) -> str | None:
+        return self._parse(key, default, str.strip, "a string")
+
+    def boolean(self, key: str, default: bool) -> bool:
+        def convert(text: str) -> bool:
+            if text.strip().lower() not in ("true", "false"):
+                raise ValueError(text)
+            return text.strip().lower() == "true"
+
+        return bool(self._parse(key, default, convert, "true or false"))
+
+    def integer(self, key: str, default: int) -> int:
+        def convert(text: str) -> int:
+            if not re.fullmatch(r"-?\d+", text.strip()):
+                raise ValueError(text)
+            return int(text)
+
+        return int(self._parse(key, default, convert, "a whole number"))
+
+    def string_list(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        def convert(text: str) -> tuple[str, ...]:
+            value = json.loads(text)
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                raise ValueError(text)
+            return tuple(item.strip() for item in value)
+
+        return tuple(self._parse(key, default, convert, "a list of strings"))
+
+
+KNOWN_KEYS = (
+    "regions",
+    "primaryRegion",
+    "environmentSuffix",
+    "notificationEmails",
+    "requiredTags",
+    "evaluationFrequency",
+    "snapshotDeliveryFrequency",
+    "recordingFrequency",
+    "extraResourceTypes",
+    "recordAllResourceTypes",
+    "existingRecorderRegions",
+    "logRetentionDays",
+    "archiveRetentionDays",
+    "protectData",
+    "requireKms",
+    "allowedKmsKeyArns",
+    "minBackupRetentionDays",
+)
+
+
+def parse_settings(raw: Mapping[str, str]) -> Settings:
+    """Builds Settings from raw config values (key without namespace -> string as Pulumi stores it)."""
+    read = _Reader(raw)
+    problems = read.problems
+    problems.extend(f"unknown setting {key!r}" for key in sorted(raw) if key not in KNOWN_KEYS)
+
+    regions = read.string_list("regions", DEFAULT_REGIONS)
+    primary = read.string("primaryRegion") or (regions[0] if regions else "")
+    suffix = read.string("environmentSuffix") or ""
+    settings = Settings(
+        regions=regions,
+        primary_region=primary,
+        environment_suffix=suffix,
+        notification_emails=read.string_list("notificationEmails", ()),
+        required_tags=read.string_list("requiredTags", DEFAULT_REQUIRED_TAGS),
+        evaluation_frequency=read.string("evaluationFrequency", "Six_Hours") or "",
+        snapshot_delivery_frequency=read.string("snapshotDeliveryFrequency", "TwentyFour_Hours") or "",
+        recording_frequency=read.string("recordingFrequency", "CONTINUOUS") or "",
+        extra_resource_types=read.string_list("extraResourceTypes", ()),
+        record_all_resource_types=read.boolean("recordAllResourceTypes", False),
+        existing_recorder_regions=read.string_list("existingRecorderRegions", ()),
+        log_retention_days=read.integer("logRetentionDays", 30),
+        archive_retention_days=read.integer("archiveRetentionDays", 2557),
+        protect_data=read.boolean("protectData", True),
+        require_kms=read.boolean("requireKms", False),
+        allowed_kms_key_arns=read.string_list("allowedKmsKeyArns", ()),
+        min_backup_retention_days=read.integer("minBackupRetentionDays", 7),
+    )
+    problems.extend(_validate(settings))
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def _duplicates(items: tuple[str, ...]) -> list[str]:
+    return sorted({item for item in items if items.count(item) > 1})
+
+
+def _one_of(key: str, value: str, allowed: tuple[str, ...]) -> list[str]:
+    return [] if value in allowed else [f"{key} must be one of {', '.join(allowed)}, got {value!r}"]
+
+
+def _validate(s: Settings) -> list[str]:
+    problems: list[str] = []
+    known_regions = supported_regions()
+
+    if not s.regions:
+        problems.append("regions must list at least one region")
+    for key, listed in (("regions", s.regions), ("existingRecorderRegions", s.existing_recorder_regions)):
+        unknown = [region for region in listed if region not in known_regions]
+        if unknown:
+            problems.append(f"{key} has unknown or unsupported region(s): {', '.join(unknown)}")
+        if _duplicates(listed):
+            problems.append(f"{key} lists region(s) more than once: {', '.join(_duplicates(listed))}")
+    if s.regions and s.primary_region not in s.regions:
+        problems.append(f"primaryRegion {s.primary_region!r} is not one of regions ({', '.join(s.regions)})")
+    outside = [region for region in s.existing_recorder_regions if region not in s.regions]
+    if outside:
+        problems.append(f"existingRecorderRegions has region(s) not in regions: {', '.join(outside)}")
+
+    problems.extend(naming.suffix_problems(s.environment_suffix, s.regions))
+
+    problems.extend(_one_of("evaluationFrequency", s.evaluation_frequency, FREQUENCIES))
+    problems.extend(_one_of("snapshotDeliveryFrequency", s.snapshot_delivery_frequency, FREQUENCIES))
+    problems.extend(_one_of("recordingFrequency", s.recording_frequency, RECORDING_FREQUENCIES))
+
+    bad_emails = [email for email in s.notification_emails if not EMAIL_PATTERN.match(email)]
+    if bad_emails:
+        problems.append(f"notificationEmails has invalid address(es): {', '.join(bad_emails)}")
+    if _duplicates(s.notification_emails):
+        problems.append(f"notificationEmails lists address(es) more than once: {_duplicates(s.notification_emails)}")
+
+    problems.extend(_required_tag_problems(s.required_tags))
+
+    bad_types = [t for t in s.extra_resource_types if not RESOURCE_TYPE_PATTERN.match(t)]
+    if bad_types:
+        problems.append(f"extraResourceTypes must look like AWS::Service::Type, got: {', '.join(bad_types)}")
+    if s.record_all_resource_types and s.extra_resource_types:
+        problems.append("extraResourceTypes cannot be combined with recordAllResourceTypes (which records them all)")
+
+    if s.log_retention_days not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(days) for days in LOG_RETENTION_DAYS)
+        problems.append(f"logRetentionDays must be one of {allowed}, got {s.log_retention_days}")
+    if not ARCHIVE_TRANSITION_DAYS < s.archive_retention_days <= MAX_ARCHIVE_RETENTION_DAYS:
+        problems.append(
+            f"archiveRetentionDays must be more than {ARCHIVE_TRANSITION_DAYS} (when history moves to a "
+            f"cheaper tier) and at most {MAX_ARCHIVE_RETENTION_DAYS}, got {s.archive_retention_days}"
+        )
+    if not 1 <= s.min_backup_retention_days <= MAX_BACKUP_RETENTION_DAYS:
+        problems.append(
+            f"minBackupRetentionDays must be between 1 and {MAX_BACKUP_RETENTION_DAYS}, "
+            f"got {s.min_backup_retention_days}"
+        )
+    bad_keys = [arn for arn in s.allowed_kms_key_arns if not KMS_KEY_ARN_PATTERN.match(arn)]
+    if bad_keys:
+        problems.append(f"allowedKmsKeyArns must be KMS key ARNs, got: {', '.join(bad_keys)}")
+    return problems
+
+
+def _required_tag_problems(required_tags: tuple[str, ...]) -> list[str]:
+    """Each item is `Key` or `Key=value1|value2`, passed to the rule as one comma-separated string."""
+    if not required_tags:
+        return ["requiredTags must list at least one tag (the required-tags rule would have nothing to check)"]
+    problems = []
+    for item in required_tags:
+        key, _, values = item.partition("=")
+        allowed = values.split("|") if "=" in item else []
+        if "," in item or not TAG_KEY_PATTERN.match(key.strip()) or any(not v.strip() for v in allowed):
+            problems.append(
+                f"requiredTags item {item!r} must be Key or Key=value1|value2 "
+                "(no commas, key of at most 128 characters, no empty values)"
+            )
+    joined = ",".join(required_tags)
+    if len(json.dumps({"requiredTags": joined})) > MAX_INPUT_PARAMETERS_LENGTH:
+        problems.append(f"requiredTags is too long for a Config rule's parameters ({MAX_INPUT_PARAMETERS_LENGTH} max)")
+    keys = [item.partition("=")[0].strip() for item in required_tags]
+    if _duplicates(tuple(keys)):
+        problems.append(f"requiredTags names tag key(s) more than once: {', '.join(_duplicates(tuple(keys)))}")
+    return problems
+
+
+def load_settings() -> Settings:
+    """Reads every key of the project's namespace from the running Pulumi program's config."""
+    from pulumi.runtime.config import CONFIG, get_config_env
+
+    prefix = f"{NAMESPACE}:"
+    everything = {**get_config_env(), **CONFIG.get()}
+    raw = {key[len(prefix):]: str(value) for key, value in everything.items() if key.startswith(prefix)}
+    return parse_settings(raw)

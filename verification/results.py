@@ -1,0 +1,48 @@
+"""The outcome of one check, and how a failed AWS call is described in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+# Errors a single AWS call can end in; each becomes a FAIL line for its check, never a crash.
+AWS_CALL_ERRORS = (ClientError, BotoCoreError)
+
+_MAX_ERROR_MESSAGE = 160
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    passed: bool
+    region: str
+    message: str
+
+    @property
+    def verdict(self) -> str:
+        return "PASS" if self.passed else "FAIL"
+
+
+def passed(region: str, message: str) -> CheckResult:
+    return CheckResult(True, region, message)
+
+
+def failed(region: str, message: str) -> CheckResult:
+    return CheckResult(False, region, message)
+
+
+def describe_error(error: ClientError | BotoCoreError) -> str:
+    """One line naming what went wrong, e.g. ``DescribeConfigRules failed: AccessDeniedException: ...``."""
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code = details.get("Code") or "unknown error"
+        message = " ".join(str(details.get("Message", "")).split())
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if message.startswith("<"):
+            # An HTML error page from something that is not an AWS API (a proxy, an emulator).
+            message = f"HTTP {status}, not an AWS error response"
+        if len(message) > _MAX_ERROR_MESSAGE:
+            message = message[: _MAX_ERROR_MESSAGE - 3] + "..."
+        summary = f"{error.operation_name} failed: {code}"
+        return f"{summary}: {message}" if message else summary
+    return f"{type(error).__name__}: {error}"
