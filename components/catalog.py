@@ -6,7 +6,12 @@ adding a check is one module under ``functions/evaluators/`` plus one entry here
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from components.settings import Settings
 
 # Resource ARN patterns may use {account}; "*" only where the action has no resource-level scoping.
 ANY_RESOURCE = "*"
@@ -25,6 +30,15 @@ class Check:
     description: str
     resource_types: tuple[str, ...]
     read_permissions: tuple[Permission, ...]
+    # The Config rule's InputParameters, from the stack settings.
+    parameters: Callable[[Settings], dict[str, str]]
+
+
+def _encryption_parameters(settings: Settings) -> dict[str, str]:
+    parameters = {"requireKms": str(settings.require_kms).lower()}
+    if settings.allowed_kms_key_arns:
+        parameters["kmsKeyArns"] = ",".join(settings.allowed_kms_key_arns)
+    return parameters
 
 
 ENCRYPTION = Check(
@@ -49,12 +63,15 @@ ENCRYPTION = Check(
         Permission("rds:DescribeDBClusters", "arn:aws:rds:*:{account}:cluster:*"),
         Permission("dynamodb:ListTables"),
         Permission("dynamodb:DescribeTable", "arn:aws:dynamodb:*:{account}:table/*"),
-        Permission("elasticfilesystem:DescribeFileSystems", "arn:aws:elasticfilesystem:*:{account}:file-system/*"),
+        Permission(
+            "elasticfilesystem:DescribeFileSystems", "arn:aws:elasticfilesystem:*:{account}:file-system/*"
+        ),
         Permission("sns:ListTopics"),
         Permission("sns:GetTopicAttributes", "arn:aws:sns:*:{account}:*"),
         Permission("sqs:ListQueues"),
         Permission("sqs:GetQueueAttributes", "arn:aws:sqs:*:{account}:*"),
     ),
+    parameters=_encryption_parameters,
 )
 
 REQUIRED_TAGS = Check(
@@ -80,10 +97,13 @@ REQUIRED_TAGS = Check(
         Permission("rds:DescribeDBInstances", "arn:aws:rds:*:{account}:db:*"),
         Permission("rds:DescribeDBClusters", "arn:aws:rds:*:{account}:cluster:*"),
         Permission("dynamodb:ListTables"),
-        Permission("elasticfilesystem:DescribeFileSystems", "arn:aws:elasticfilesystem:*:{account}:file-system/*"),
+        Permission(
+            "elasticfilesystem:DescribeFileSystems", "arn:aws:elasticfilesystem:*:{account}:file-system/*"
+        ),
         Permission("sns:ListTopics"),
         Permission("sqs:ListQueues"),
     ),
+    parameters=lambda settings: {"requiredTags": ",".join(settings.required_tags)},
 )
 
 BACKUP = Check(
@@ -103,13 +123,18 @@ BACKUP = Check(
         Permission("rds:DescribeDBClusters", "arn:aws:rds:*:{account}:cluster:*"),
         Permission("dynamodb:ListTables"),
         Permission("dynamodb:DescribeContinuousBackups", "arn:aws:dynamodb:*:{account}:table/*"),
-        Permission("elasticfilesystem:DescribeFileSystems", "arn:aws:elasticfilesystem:*:{account}:file-system/*"),
-        Permission("elasticfilesystem:DescribeBackupPolicy", "arn:aws:elasticfilesystem:*:{account}:file-system/*"),
+        Permission(
+            "elasticfilesystem:DescribeFileSystems", "arn:aws:elasticfilesystem:*:{account}:file-system/*"
+        ),
+        Permission(
+            "elasticfilesystem:DescribeBackupPolicy", "arn:aws:elasticfilesystem:*:{account}:file-system/*"
+        ),
         Permission("backup:ListBackupPlans"),
         Permission("backup:ListBackupSelections", "arn:aws:backup:*:{account}:backup-plan:*"),
         Permission("backup:GetBackupSelection", "arn:aws:backup:*:{account}:backup-plan:*"),
         Permission("tag:GetResources"),
     ),
+    parameters=lambda settings: {"minRetentionDays": str(settings.min_backup_retention_days)},
 )
 
 CHECKS: tuple[Check, ...] = (ENCRYPTION, REQUIRED_TAGS, BACKUP)

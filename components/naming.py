@@ -89,7 +89,9 @@ def suffix_problems(suffix: str, regions: tuple[str, ...]) -> list[str]:
             ("EventBridge rule name", forward_rule(suffix, region), 64),
             ("Config rule name", config_rule(longest_check, suffix, region), 128),
         ]
-    too_long = [f"{kind} {name!r} ({len(name)} > {limit})" for kind, name, limit in limits if len(name) > limit]
+    too_long = [
+        f"{kind} {name!r} ({len(name)} > {limit})" for kind, name, limit in limits if len(name) > limit
+    ]
     if too_long:
         return [f"environmentSuffix {suffix!r} is too long; it would make: {'; '.join(too_long)}"]
     return []

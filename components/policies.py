@@ -44,7 +44,9 @@ def bucket_arn(bucket: Text) -> pulumi.Output[str]:
 
 
 def config_delivery_arn(bucket: Text, account_id: Text) -> pulumi.Output[str]:
-    return pulumi.Output.concat("arn:aws:s3:::", bucket, f"/{CONFIG_KEY_PREFIX}/AWSLogs/", account_id, "/Config/*")
+    return pulumi.Output.concat(
+        "arn:aws:s3:::", bucket, f"/{CONFIG_KEY_PREFIX}/AWSLogs/", account_id, "/Config/*"
+    )
 
 
 def archive_bucket_policy(bucket: Text, account_id: Text) -> Document:
@@ -132,7 +134,12 @@ def config_delivery_policy(bucket: Text, account_id: Text, key_arn: Text) -> Doc
             "Resource": config_delivery_arn(bucket, account_id),
             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
         },
-        {"Sid": "ReadBucketAcl", "Effect": "Allow", "Action": "s3:GetBucketAcl", "Resource": bucket_arn(bucket)},
+        {
+            "Sid": "ReadBucketAcl",
+            "Effect": "Allow",
+            "Action": "s3:GetBucketAcl",
+            "Resource": bucket_arn(bucket),
+        },
         {
             "Sid": "EncryptConfigHistory",
             "Effect": "Allow",
@@ -173,7 +180,12 @@ def alert_forwarder_trust(account_id: Text) -> Document:
 
 def alert_forwarder_policy(primary_bus_arn: Text) -> Document:
     return _document(
-        {"Sid": "ForwardToPrimaryBus", "Effect": "Allow", "Action": "events:PutEvents", "Resource": primary_bus_arn}
+        {
+            "Sid": "ForwardToPrimaryBus",
+            "Effect": "Allow",
+            "Action": "events:PutEvents",
+            "Resource": primary_bus_arn,
+        }
     )
 
 

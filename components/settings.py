@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 
 from components import naming
+from components.catalog import CHECKS
 
 NAMESPACE = "config-compliance"
 
@@ -25,7 +26,28 @@ FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFo
 RECORDING_FREQUENCIES = ("CONTINUOUS", "DAILY")
 # The values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
 )
 # Archived history moves to a cheaper tier after this many days; retention must outlast it.
 ARCHIVE_TRANSITION_DAYS = 90
@@ -69,6 +91,7 @@ class Settings:
     require_kms: bool
     allowed_kms_key_arns: tuple[str, ...]
     min_backup_retention_days: int
+    resource_tags: Mapping[str, str]
 
     def manages_recorder(self, region: str) -> bool:
         return region not in self.existing_recorder_regions
@@ -99,7 +122,8 @@ class _Reader:
             return default
 
     def string(self, key: str, default: str | None = None) -> str | None:
-        return self._parse(key, default, str.strip, "a string")
+        value = self._parse(key, default, str.strip, "a string")
+        return None if value is None else str(value)
 
     def boolean(self, key: str, default: bool) -> bool:
         def convert(text: str) -> bool:
@@ -126,6 +150,16 @@ class _Reader:
 
         return tuple(self._parse(key, default, convert, "a list of strings"))
 
+    def tags(self, key: str) -> dict[str, str]:
+        """A list of ``Key=Value`` items (Pulumi project config has no map type)."""
+        tags = {}
+        for item in self.string_list(key, ()):
+            tag_key, has_value, value = (part.strip() for part in item.partition("="))
+            if not has_value or not tag_key:
+                self.problems.append(f"{key} items must be Key=Value, got {item!r}")
+            tags[tag_key] = value
+        return tags
+
 
 KNOWN_KEYS = (
     "regions",
@@ -145,6 +179,7 @@ KNOWN_KEYS = (
     "requireKms",
     "allowedKmsKeyArns",
     "minBackupRetentionDays",
+    "resourceTags",
 )
 
 
@@ -175,11 +210,17 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
         require_kms=read.boolean("requireKms", False),
         allowed_kms_key_arns=read.string_list("allowedKmsKeyArns", ()),
         min_backup_retention_days=read.integer("minBackupRetentionDays", 7),
+        resource_tags={**stack_tags(suffix), **read.tags("resourceTags")},
     )
     problems.extend(_validate(settings))
     if problems:
         raise SettingsError(problems)
     return settings
+
+
+def stack_tags(suffix: str) -> dict[str, str]:
+    """Tags every resource of the stack carries unless resourceTags overrides them."""
+    return {"Environment": suffix, "ManagedBy": "pulumi", "Project": NAMESPACE}
 
 
 def _duplicates(items: tuple[str, ...]) -> list[str]:
@@ -218,15 +259,20 @@ def _validate(s: Settings) -> list[str]:
     if bad_emails:
         problems.append(f"notificationEmails has invalid address(es): {', '.join(bad_emails)}")
     if _duplicates(s.notification_emails):
-        problems.append(f"notificationEmails lists address(es) more than once: {_duplicates(s.notification_emails)}")
+        problems.append(
+            f"notificationEmails lists address(es) more than once: {_duplicates(s.notification_emails)}"
+        )
 
     problems.extend(_required_tag_problems(s.required_tags))
+    problems.extend(_own_tag_problems(s.required_tags, s.resource_tags))
 
     bad_types = [t for t in s.extra_resource_types if not RESOURCE_TYPE_PATTERN.match(t)]
     if bad_types:
         problems.append(f"extraResourceTypes must look like AWS::Service::Type, got: {', '.join(bad_types)}")
     if s.record_all_resource_types and s.extra_resource_types:
-        problems.append("extraResourceTypes cannot be combined with recordAllResourceTypes (which records them all)")
+        problems.append(
+            "extraResourceTypes cannot be combined with recordAllResourceTypes (which records them all)"
+        )
 
     if s.log_retention_days not in LOG_RETENTION_DAYS:
         allowed = ", ".join(str(days) for days in LOG_RETENTION_DAYS)
@@ -244,13 +290,22 @@ def _validate(s: Settings) -> list[str]:
     bad_keys = [arn for arn in s.allowed_kms_key_arns if not KMS_KEY_ARN_PATTERN.match(arn)]
     if bad_keys:
         problems.append(f"allowedKmsKeyArns must be KMS key ARNs, got: {', '.join(bad_keys)}")
+    for check in CHECKS:
+        parameters = json.dumps(check.parameters(s))
+        if len(parameters) > MAX_INPUT_PARAMETERS_LENGTH:
+            problems.append(
+                f"the {check.name} rule's parameters would be {len(parameters)} characters, more than the "
+                f"{MAX_INPUT_PARAMETERS_LENGTH} Config accepts: shorten {', '.join(check.parameters(s))}"
+            )
     return problems
 
 
 def _required_tag_problems(required_tags: tuple[str, ...]) -> list[str]:
     """Each item is `Key` or `Key=value1|value2`, passed to the rule as one comma-separated string."""
     if not required_tags:
-        return ["requiredTags must list at least one tag (the required-tags rule would have nothing to check)"]
+        return [
+            "requiredTags must list at least one tag (the required-tags rule would have nothing to check)"
+        ]
     problems = []
     for item in required_tags:
         key, _, values = item.partition("=")
@@ -260,12 +315,30 @@ def _required_tag_problems(required_tags: tuple[str, ...]) -> list[str]:
                 f"requiredTags item {item!r} must be Key or Key=value1|value2 "
                 "(no commas, key of at most 128 characters, no empty values)"
             )
-    joined = ",".join(required_tags)
-    if len(json.dumps({"requiredTags": joined})) > MAX_INPUT_PARAMETERS_LENGTH:
-        problems.append(f"requiredTags is too long for a Config rule's parameters ({MAX_INPUT_PARAMETERS_LENGTH} max)")
     keys = [item.partition("=")[0].strip() for item in required_tags]
     if _duplicates(tuple(keys)):
-        problems.append(f"requiredTags names tag key(s) more than once: {', '.join(_duplicates(tuple(keys)))}")
+        problems.append(
+            f"requiredTags names tag key(s) more than once: {', '.join(_duplicates(tuple(keys)))}"
+        )
+    return problems
+
+
+def _own_tag_problems(required_tags: tuple[str, ...], resource_tags: Mapping[str, str]) -> list[str]:
+    """The stack's own resources are in the required-tags rule's scope: they must pass it too."""
+    problems = []
+    for item in required_tags:
+        key, has_values, values = (part.strip() for part in item.partition("="))
+        allowed = [value.strip() for value in values.split("|")] if has_values else []
+        value = resource_tags.get(key, "").strip()
+        if not value:
+            problems.append(
+                f"resourceTags must set {key!r}: requiredTags requires it, and the stack's own bucket "
+                "and topic would otherwise be reported NON_COMPLIANT"
+            )
+        elif allowed and value not in allowed:
+            problems.append(
+                f"resourceTags sets {key}={value!r}, which requiredTags does not allow ({values})"
+            )
     return problems
 
 
@@ -275,5 +348,5 @@ def load_settings() -> Settings:
 
     prefix = f"{NAMESPACE}:"
     everything = {**get_config_env(), **CONFIG.get()}
-    raw = {key[len(prefix):]: str(value) for key, value in everything.items() if key.startswith(prefix)}
+    raw = {key[len(prefix) :]: str(value) for key, value in everything.items() if key.startswith(prefix)}
     return parse_settings(raw)

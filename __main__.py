@@ -1,0 +1,48 @@
+"""AWS Config compliance monitoring across the regions chosen in stack config."""
+
+import pulumi
+
+from components.hub import ComplianceHub
+from components.package import lambda_archive
+from components.region import RegionalCompliance, RegionalComplianceArgs
+from components.settings import load_settings
+
+settings = load_settings()
+hub = ComplianceHub("hub", settings)
+code = lambda_archive()
+regions = {
+    region: RegionalCompliance(
+        f"region-{region}", RegionalComplianceArgs(region=region, settings=settings, hub=hub, code=code)
+    )
+    for region in settings.regions
+}
+
+pulumi.export("primaryRegion", settings.primary_region)
+pulumi.export("regions", list(settings.regions))
+pulumi.export("evaluationFrequency", settings.evaluation_frequency)
+pulumi.export("bucketName", hub.bucket.bucket)
+pulumi.export("kmsKeyArn", hub.key.arn)
+pulumi.export("topicArn", hub.topic.arn)
+pulumi.export("aggregatorName", hub.aggregator.name)
+pulumi.export("aggregatorArn", hub.aggregator.arn)
+pulumi.export(
+    "recording",
+    {
+        region: {
+            "managed": settings.manages_recorder(region),
+            "recorderName": component.recorder_name,
+            "deliveryChannelName": component.delivery_channel_name,
+        }
+        for region, component in regions.items()
+    },
+)
+pulumi.export(
+    "rules",
+    {
+        region: {
+            check: {"ruleName": deployed.rule_name, "functionArn": deployed.function_arn}
+            for check, deployed in component.checks.items()
+        }
+        for region, component in regions.items()
+    },
+)

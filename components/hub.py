@@ -1,0 +1,324 @@
+"""ComplianceHub: what exists once per stack, in the primary region.
+
+The KMS key and archive bucket every region delivers to, the IAM roles (IAM is global), the alert
+topic and the rule that feeds it, and the aggregator over every configured region.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components import naming, policies
+from components.catalog import CHECKS
+from components.settings import Settings
+
+CONFIG_SERVICE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
+TOPIC_DISPLAY_NAME = "Config Compliance Alerts"
+COMPLIANCE_CHANGE = {"source": ["aws.config"], "detail-type": ["Config Rules Compliance Change"]}
+# Archived history older than this moves to Glacier Instant Retrieval (still readable at once).
+ARCHIVE_TRANSITION_DAYS = 90
+NONCURRENT_VERSION_DAYS = 30
+INCOMPLETE_UPLOAD_DAYS = 7
+# The alert message: placeholders are filled from the compliance change event by EventBridge.
+ALERT_INPUT_PATHS = {
+    "rule": "$.detail.configRuleName",
+    "resourceType": "$.detail.resourceType",
+    "resourceId": "$.detail.resourceId",
+    "region": "$.detail.awsRegion",
+    "account": "$.detail.awsAccountId",
+    "annotation": "$.detail.newEvaluationResult.annotation",
+    "time": "$.time",
+}
+ALERT_TEMPLATE = json.dumps(
+    "NON_COMPLIANT: <resourceType> <resourceId> in account <account>, region <region>, "
+    "fails Config rule <rule> (<time>). <annotation>"
+)
+
+
+def compliance_change_pattern(rule_name_patterns: list[dict[str, str]] | list[str]) -> str:
+    """Config rule compliance changes to NON_COMPLIANT for the given rule names (exact or prefix)."""
+    return json.dumps(
+        {
+            **COMPLIANCE_CHANGE,
+            "detail": {
+                "configRuleName": rule_name_patterns,
+                "newEvaluationResult": {"complianceType": ["NON_COMPLIANT"]},
+            },
+        }
+    )
+
+
+def primary_bus_arn(region: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    return pulumi.Output.concat("arn:aws:events:", region, ":", account_id, ":event-bus/default")
+
+
+def log_group_arns(check: str, settings: Settings, account_id: str) -> list[str]:
+    return [
+        f"arn:aws:logs:{region}:{account_id}:log-group:/aws/lambda/"
+        f"{naming.function(check, settings.environment_suffix, region)}"
+        for region in settings.regions
+    ]
+
+
+@dataclass(frozen=True)
+class EvaluatorRole:
+    arn: pulumi.Output[str]
+    policy: aws.iam.RolePolicy
+
+
+class ComplianceHub(pulumi.ComponentResource):
+    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("config-compliance:hub:ComplianceHub", name, None, opts)
+        suffix = settings.environment_suffix
+        self.provider = aws.Provider(
+            f"{name}-provider",
+            region=settings.primary_region,
+            default_tags=aws.ProviderDefaultTagsArgs(tags=dict(settings.resource_tags)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        child = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        # With protectData the key and bucket survive `pulumi destroy`; without it, destroy empties and
+        # deletes them.
+        data = pulumi.ResourceOptions.merge(
+            child,
+            pulumi.ResourceOptions(protect=settings.protect_data, retain_on_delete=settings.protect_data),
+        )
+        self.account_id = aws.get_caller_identity_output(
+            opts=pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
+        ).account_id
+
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"Encrypts AWS Config history and compliance alerts ({suffix})",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=pulumi.Output.json_dumps(policies.archive_key_policy(self.account_id)),
+            opts=data,
+        )
+        aws.kms.Alias(
+            f"{name}-key-alias", name=naming.key_alias(suffix), target_key_id=self.key.key_id, opts=child
+        )
+
+        self.bucket = aws.s3.Bucket(
+            f"{name}-archive",
+            bucket=self.account_id.apply(lambda account: naming.bucket(suffix, account)),
+            force_destroy=not settings.protect_data,
+            opts=data,
+        )
+        self.bucket_policy = self._harden_bucket(name, settings, child)
+
+        self.config_role = aws.iam.Role(
+            f"{name}-config-role",
+            name=naming.config_role(suffix),
+            assume_role_policy=pulumi.Output.json_dumps(policies.config_role_trust(self.account_id)),
+            opts=child,
+        )
+        self.config_role_policies = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-config-role-service",
+                role=self.config_role.name,
+                policy_arn=CONFIG_SERVICE_POLICY_ARN,
+                opts=child,
+            ),
+            aws.iam.RolePolicy(
+                f"{name}-config-role-delivery",
+                role=self.config_role.name,
+                policy=pulumi.Output.json_dumps(
+                    policies.config_delivery_policy(self.bucket.bucket, self.account_id, self.key.arn)
+                ),
+                opts=child,
+            ),
+        ]
+
+        self.evaluator_roles = {
+            check.name: self._evaluator_role(name, check.name, settings, child) for check in CHECKS
+        }
+        self.primary_bus_arn = primary_bus_arn(settings.primary_region, self.account_id)
+        self.alert_forwarder_role_arn = self._alert_forwarder_role(name, settings, child)
+
+        self.topic = aws.sns.Topic(
+            f"{name}-alerts",
+            name=naming.topic(suffix),
+            display_name=TOPIC_DISPLAY_NAME,
+            kms_master_key_id=self.key.arn,
+            opts=child,
+        )
+        for index, email in enumerate(settings.notification_emails):
+            aws.sns.TopicSubscription(
+                f"{name}-alerts-email-{index}",
+                topic=self.topic.arn,
+                protocol="email",
+                endpoint=email,
+                opts=child,
+            )
+        self._route_alerts(name, settings, child)
+
+        self.aggregator = aws.cfg.ConfigurationAggregator(
+            f"{name}-aggregator",
+            name=naming.aggregator(suffix),
+            account_aggregation_source=aws.cfg.ConfigurationAggregatorAccountAggregationSourceArgs(
+                account_ids=[self.account_id], regions=list(settings.regions)
+            ),
+            opts=child,
+        )
+        self.register_outputs(
+            {
+                "bucketName": self.bucket.bucket,
+                "kmsKeyArn": self.key.arn,
+                "topicArn": self.topic.arn,
+                "aggregatorArn": self.aggregator.arn,
+            }
+        )
+
+    def _harden_bucket(
+        self, name: str, settings: Settings, child: pulumi.ResourceOptions
+    ) -> aws.s3.BucketPolicy:
+        bucket = self.bucket.id
+        aws.s3.BucketOwnershipControls(
+            f"{name}-archive-ownership",
+            bucket=bucket,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-archive-public-access",
+            bucket=bucket,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        versioning = aws.s3.BucketVersioning(
+            f"{name}-archive-versioning",
+            bucket=bucket,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-archive-encryption",
+            bucket=bucket,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=self.key.arn
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-archive-lifecycle",
+            bucket=bucket,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="archive-config-history",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(
+                        prefix=f"{policies.CONFIG_KEY_PREFIX}/"
+                    ),
+                    transitions=[
+                        aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                            days=ARCHIVE_TRANSITION_DAYS, storage_class="GLACIER_IR"
+                        )
+                    ],
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        days=settings.archive_retention_days
+                    ),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=NONCURRENT_VERSION_DAYS
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=INCOMPLETE_UPLOAD_DAYS
+                    ),
+                )
+            ],
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[versioning])),
+        )
+        return aws.s3.BucketPolicy(
+            f"{name}-archive-policy",
+            bucket=bucket,
+            policy=pulumi.Output.json_dumps(
+                policies.archive_bucket_policy(self.bucket.bucket, self.account_id)
+            ),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[public_access])),
+        )
+
+    def _evaluator_role(
+        self, name: str, check: str, settings: Settings, child: pulumi.ResourceOptions
+    ) -> EvaluatorRole:
+        role = aws.iam.Role(
+            f"{name}-{check}-role",
+            name=naming.evaluator_role(check, settings.environment_suffix),
+            assume_role_policy=pulumi.Output.json_dumps(policies.evaluator_trust(self.account_id)),
+            opts=child,
+        )
+        catalogue_entry = next(entry for entry in CHECKS if entry.name == check)
+        policy = aws.iam.RolePolicy(
+            f"{name}-{check}-role-policy",
+            role=role.name,
+            policy=self.account_id.apply(
+                lambda account: json.dumps(
+                    policies.evaluator_policy(
+                        catalogue_entry, account, log_group_arns(check, settings, account)
+                    )
+                )
+            ),
+            opts=child,
+        )
+        return EvaluatorRole(arn=role.arn, policy=policy)
+
+    def _alert_forwarder_role(
+        self, name: str, settings: Settings, child: pulumi.ResourceOptions
+    ) -> pulumi.Output[str] | None:
+        """The role other regions' forwarding rules use to put events on the primary bus (if any)."""
+        if len(settings.regions) == 1:
+            return None
+        role = aws.iam.Role(
+            f"{name}-alert-forwarder-role",
+            name=naming.alert_forwarder_role(settings.environment_suffix),
+            assume_role_policy=pulumi.Output.json_dumps(policies.alert_forwarder_trust(self.account_id)),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-alert-forwarder-policy",
+            role=role.name,
+            policy=pulumi.Output.json_dumps(policies.alert_forwarder_policy(self.primary_bus_arn)),
+            opts=child,
+        )
+        return role.arn
+
+    def _route_alerts(self, name: str, settings: Settings, child: pulumi.ResourceOptions) -> None:
+        """One rule on the primary bus sends this stack's NON_COMPLIANT changes, from every region, to SNS."""
+        suffix = settings.environment_suffix
+        rule_prefixes = [{"prefix": naming.config_rule(check.name, suffix, region="")} for check in CHECKS]
+        rule = aws.cloudwatch.EventRule(
+            f"{name}-alert-rule",
+            name=naming.alert_rule(suffix),
+            description="NON_COMPLIANT evaluations of the compliance rules, from every region, to SNS",
+            event_pattern=compliance_change_pattern(rule_prefixes),
+            opts=child,
+        )
+        topic_policy = aws.sns.TopicPolicy(
+            f"{name}-alerts-policy",
+            arn=self.topic.arn,
+            policy=pulumi.Output.json_dumps(
+                policies.alert_topic_policy(self.topic.arn, self.account_id, rule.arn)
+            ),
+            opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-alert-target",
+            rule=rule.name,
+            arn=self.topic.arn,
+            target_id="alert-topic",
+            input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
+                input_paths=ALERT_INPUT_PATHS, input_template=ALERT_TEMPLATE
+            ),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[topic_policy])),
+        )

@@ -1,0 +1,240 @@
+"""RegionalCompliance: AWS Config recording, the custom rules and alert forwarding in one region."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components import naming, policies
+from components.catalog import CHECKS, Check, recorded_resource_types
+from components.hub import ComplianceHub, compliance_change_pattern
+from components.settings import Settings
+
+# IAM is global: its items are recorded in the primary region only, or every region would repeat them.
+GLOBAL_RESOURCE_TYPES = ("AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role", "AWS::IAM::Policy")
+CHANGE_MESSAGE_TYPES = (
+    "ConfigurationItemChangeNotification",
+    "OversizedConfigurationItemChangeNotification",
+)
+LAMBDA_RUNTIME = "python3.13"
+# A scheduled run sweeps every in-scope resource of the region in one invocation: the longest timeout
+# Lambda allows leaves room for thousands of resources and throttling back-off. The work is I/O-bound
+# (paged describe calls, a few threads for per-resource calls), so 256 MB is ample.
+LAMBDA_MEMORY_MB = 256
+LAMBDA_TIMEOUT_SECONDS = 900
+
+
+@dataclass(frozen=True)
+class RegionalComplianceArgs:
+    region: str
+    settings: Settings
+    hub: ComplianceHub
+    # The evaluator package (functions/), the same archive in every region.
+    code: pulumi.Archive
+
+
+@dataclass(frozen=True)
+class DeployedCheck:
+    rule_name: pulumi.Output[str]
+    function_arn: pulumi.Output[str]
+
+
+def recording_group(settings: Settings, is_primary: bool) -> aws.cfg.RecorderRecordingGroupArgs:
+    if settings.record_all_resource_types:
+        return aws.cfg.RecorderRecordingGroupArgs(
+            all_supported=True,
+            include_global_resource_types=is_primary,
+            recording_strategies=[
+                aws.cfg.RecorderRecordingGroupRecordingStrategyArgs(use_only="ALL_SUPPORTED_RESOURCE_TYPES")
+            ],
+        )
+    resource_types = [*recorded_resource_types(), *settings.extra_resource_types]
+    if is_primary:
+        resource_types += GLOBAL_RESOURCE_TYPES
+    return aws.cfg.RecorderRecordingGroupArgs(
+        all_supported=False,
+        include_global_resource_types=False,
+        resource_types=sorted(set(resource_types)),
+        recording_strategies=[
+            aws.cfg.RecorderRecordingGroupRecordingStrategyArgs(use_only="INCLUSION_BY_RESOURCE_TYPES")
+        ],
+    )
+
+
+class RegionalCompliance(pulumi.ComponentResource):
+    def __init__(
+        self, name: str, args: RegionalComplianceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("config-compliance:region:RegionalCompliance", name, None, opts)
+        self.region = args.region
+        settings = args.settings
+        self.provider = aws.Provider(
+            f"{name}-provider",
+            region=args.region,
+            default_tags=aws.ProviderDefaultTagsArgs(tags=dict(settings.resource_tags)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        child = pulumi.ResourceOptions(parent=self, provider=self.provider)
+
+        self.recorder_name: pulumi.Output[str] | None = None
+        self.delivery_channel_name: pulumi.Output[str] | None = None
+        recording_started: list[pulumi.Resource] = []
+        if settings.manages_recorder(args.region):
+            recording_started = [self._record(name, args, child)]
+
+        self.checks = {
+            check.name: self._deploy_check(name, check, args, recording_started, child) for check in CHECKS
+        }
+        if args.region != settings.primary_region:
+            self._forward_alerts(name, args, child)
+
+        self.register_outputs(
+            {
+                "recorderName": self.recorder_name,
+                "deliveryChannelName": self.delivery_channel_name,
+                "ruleNames": {check: deployed.rule_name for check, deployed in self.checks.items()},
+            }
+        )
+
+    def _record(
+        self, name: str, args: RegionalComplianceArgs, child: pulumi.ResourceOptions
+    ) -> pulumi.Resource:
+        """Recorder → delivery channel → recorder status, the only order in which Config starts."""
+        settings, hub = args.settings, args.hub
+        suffix = settings.environment_suffix
+        recorder = aws.cfg.Recorder(
+            f"{name}-recorder",
+            name=naming.recorder(suffix, args.region),
+            role_arn=hub.config_role.arn,
+            recording_group=recording_group(settings, is_primary=args.region == settings.primary_region),
+            recording_mode=aws.cfg.RecorderRecordingModeArgs(
+                recording_frequency=settings.recording_frequency
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=hub.config_role_policies)
+            ),
+        )
+        # Config tests delivery when the channel is created: the bucket and key policies and the role's
+        # permissions must already be in place, though no input of the channel refers to them.
+        channel = aws.cfg.DeliveryChannel(
+            f"{name}-delivery",
+            name=naming.delivery_channel(suffix, args.region),
+            s3_bucket_name=hub.bucket.bucket,
+            s3_key_prefix=policies.CONFIG_KEY_PREFIX,
+            s3_kms_key_arn=hub.key.arn,
+            snapshot_delivery_properties=aws.cfg.DeliveryChannelSnapshotDeliveryPropertiesArgs(
+                delivery_frequency=settings.snapshot_delivery_frequency
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                child,
+                pulumi.ResourceOptions(
+                    depends_on=[recorder, hub.bucket_policy, hub.key, *hub.config_role_policies]
+                ),
+            ),
+        )
+        status = aws.cfg.RecorderStatus(
+            f"{name}-recorder-status",
+            name=recorder.name,
+            is_enabled=True,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[channel])),
+        )
+        self.recorder_name = recorder.name
+        self.delivery_channel_name = channel.name
+        return status
+
+    def _deploy_check(
+        self,
+        name: str,
+        check: Check,
+        args: RegionalComplianceArgs,
+        recording_started: list[pulumi.Resource],
+        child: pulumi.ResourceOptions,
+    ) -> DeployedCheck:
+        settings, hub = args.settings, args.hub
+        suffix = settings.environment_suffix
+        function_name = naming.function(check.name, suffix, args.region)
+        role = hub.evaluator_roles[check.name]
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-{check.name}-logs",
+            name=f"/aws/lambda/{function_name}",
+            retention_in_days=settings.log_retention_days,
+            opts=child,
+        )
+        function = aws.lambda_.Function(
+            f"{name}-{check.name}-function",
+            name=function_name,
+            description=check.description,
+            role=role.arn,
+            runtime=LAMBDA_RUNTIME,
+            architectures=["arm64"],
+            handler=check.handler,
+            code=args.code,
+            memory_size=LAMBDA_MEMORY_MB,
+            timeout=LAMBDA_TIMEOUT_SECONDS,
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables={"LOG_LEVEL": "INFO"}),
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[log_group, role.policy])
+            ),
+        )
+        # Config checks this permission when the rule is created; the rule does not exist yet, so no
+        # source_arn: the account is the condition.
+        permission = aws.lambda_.Permission(
+            f"{name}-{check.name}-permission",
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal="config.amazonaws.com",
+            source_account=hub.account_id,
+            statement_id="AllowConfigInvoke",
+            opts=child,
+        )
+        frequency = settings.evaluation_frequency
+        rule = aws.cfg.Rule(
+            f"{name}-{check.name}-rule",
+            name=naming.config_rule(check.name, suffix, args.region),
+            description=check.description,
+            input_parameters=json.dumps(check.parameters(settings)),
+            scope=aws.cfg.RuleScopeArgs(compliance_resource_types=list(check.resource_types)),
+            source=aws.cfg.RuleSourceArgs(
+                owner="CUSTOM_LAMBDA",
+                source_identifier=function.arn,
+                source_details=[
+                    *(
+                        aws.cfg.RuleSourceSourceDetailArgs(event_source="aws.config", message_type=message)
+                        for message in CHANGE_MESSAGE_TYPES
+                    ),
+                    aws.cfg.RuleSourceSourceDetailArgs(
+                        event_source="aws.config",
+                        message_type="ScheduledNotification",
+                        maximum_execution_frequency=frequency,
+                    ),
+                ],
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[permission, *recording_started])
+            ),
+        )
+        return DeployedCheck(rule_name=rule.name, function_arn=function.arn)
+
+    def _forward_alerts(self, name: str, args: RegionalComplianceArgs, child: pulumi.ResourceOptions) -> None:
+        """Sends this region's NON_COMPLIANT changes to the primary region's bus, where the hub alerts."""
+        suffix = args.settings.environment_suffix
+        rule_names = [naming.config_rule(check.name, suffix, args.region) for check in CHECKS]
+        rule = aws.cloudwatch.EventRule(
+            f"{name}-alert-forward",
+            name=naming.forward_rule(suffix, args.region),
+            description=f"NON_COMPLIANT evaluations in {args.region} to the primary region's event bus",
+            event_pattern=compliance_change_pattern(rule_names),
+            opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-alert-forward-target",
+            rule=rule.name,
+            arn=args.hub.primary_bus_arn,
+            role_arn=args.hub.alert_forwarder_role_arn,
+            target_id="primary-event-bus",
+            opts=child,
+        )

@@ -1,0 +1,126 @@
+"""Runs the Pulumi program under mocks and records every resource registration it makes.
+
+The stock mock monitor keeps only the resulting state; this one also keeps what the engine would use
+to order the deployment (``depends_on`` and the provider of each resource) and the stack outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime import stack as stack_module
+from pulumi.runtime.sync_await import _sync_await
+
+from components.settings import NAMESPACE
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT_ID = "123456789012"
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    provider_urn: str
+    dependencies: list[str]
+    inputs: dict[str, Any]
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+class ProgramMocks(pulumi.runtime.Mocks):
+    """Gives each resource the identifiers AWS would compute: ids, ARNs and generated names."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        service = args.typ.split(":")[1].split("/")[0] if ":" in args.typ else "aws"
+        physical = state.get("name") or state.get("bucket") or args.name
+        state.setdefault("arn", f"arn:aws:{service}:mock-region:{ACCOUNT_ID}:{physical}")
+        if args.typ == "aws:kms/key:Key":
+            state["keyId"] = f"key-{args.name}"
+        return f"{physical}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/test",
+                "userId": "AIDTEST",
+            }
+        raise NotImplementedError(f"the program made an unexpected call: {args.token}")
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    def __init__(self, program_mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(program_mocks)
+        self.registrations: list[Registration] = []
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            inputs = rpc.deserialize_properties(request.object)
+            self.registrations.append(
+                Registration(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    # A provider reference is "<urn>::<id>"; the URN itself contains "::".
+                    provider_urn=request.provider.rsplit("::", 1)[0],
+                    dependencies=list(request.dependencies),
+                    inputs=inputs,
+                    state=self.resources[response.urn].state if response.urn in self.resources else {},
+                )
+            )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if "::pulumi:pulumi:Stack::" in request.urn:
+            self.stack_outputs = rpc.deserialize_properties(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+@dataclass
+class Deployment:
+    registrations: list[Registration]
+    outputs: dict[str, Any]
+
+    def of_type(self, resource_type: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == resource_type]
+
+    def by_urn(self, urn: str) -> Registration:
+        return next(r for r in self.registrations if r.urn == urn)
+
+    def region_of(self, registration: Registration) -> str:
+        """The region of the explicit provider a resource was registered with."""
+        provider = self.by_urn(registration.provider_urn)
+        return str(provider.inputs["region"])
+
+    def children_of(self, parent: Registration) -> Iterator[Registration]:
+        return (r for r in self.registrations if r.parent == parent.urn)
+
+
+def run_program(config: Mapping[str, Any], stack: str = "test") -> Deployment:
+    """Runs ``__main__.py`` with the given project config (values as the stack file would give them)."""
+    raw = {
+        f"{NAMESPACE}:{key}": value if isinstance(value, str) else json.dumps(value)
+        for key, value in config.items()
+    }
+    program_mocks = ProgramMocks()
+    monitor = RecordingMonitor(program_mocks)
+    pulumi.runtime.set_all_config(raw)
+    pulumi.runtime.set_mocks(program_mocks, project=NAMESPACE, stack=stack, preview=False, monitor=monitor)
+    # set_mocks starts a bare root stack; run the program in its own, as `pulumi up` does, so that its
+    # exports become the stack's outputs.
+    settings.set_root_resource(None)  # type: ignore[arg-type]
+    _sync_await(stack_module.run_in_stack(lambda: runpy.run_path(str(PROJECT_ROOT / "__main__.py"))))
+    return Deployment(registrations=monitor.registrations, outputs=monitor.stack_outputs)
