@@ -5,6 +5,7 @@ Every problem is collected and reported in one error, so a user fixes their stac
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -97,6 +98,7 @@ class Settings:
         return region not in self.existing_recorder_regions
 
 
+@functools.cache
 def supported_regions() -> frozenset[str]:
     """Regions, from botocore's bundled endpoint data, that offer every service the stack uses."""
     session = boto3.session.Session()

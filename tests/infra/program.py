@@ -32,21 +32,39 @@ class Registration:
     parent: str
     provider_urn: str
     dependencies: list[str]
+    protect: bool
+    retain_on_delete: bool
     inputs: dict[str, Any]
     state: dict[str, Any] = field(default_factory=dict)
 
 
 class ProgramMocks(pulumi.runtime.Mocks):
-    """Gives each resource the identifiers AWS would compute: ids, ARNs and generated names."""
+    """Gives each resource the identifiers AWS would compute: ids, ARNs in its provider's region."""
+
+    def __init__(self) -> None:
+        self.provider_regions: dict[str, str] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
-        service = args.typ.split(":")[1].split("/")[0] if ":" in args.typ else "aws"
         physical = state.get("name") or state.get("bucket") or args.name
-        state.setdefault("arn", f"arn:aws:{service}:mock-region:{ACCOUNT_ID}:{physical}")
+        resource_id = f"{physical}-id"
+        if args.typ == "pulumi:providers:aws":
+            self.provider_regions[resource_id] = state["region"]
+            return resource_id, state
+        # A provider reference is "<urn>::<id>".
+        region = self.provider_regions[args.provider.rsplit("::", 1)[1]] if args.provider else ""
+        service = args.typ.split(":")[1].split("/")[0]
+        if service == "s3":
+            state.setdefault("arn", f"arn:aws:s3:::{physical}")
+        elif service == "iam":
+            state.setdefault("arn", f"arn:aws:iam::{ACCOUNT_ID}:role/{physical}")
+        else:
+            service = {"cloudwatch": "events", "cfg": "config"}.get(service, service)
+            state.setdefault("arn", f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{physical}")
         if args.typ == "aws:kms/key:Key":
-            state["keyId"] = f"key-{args.name}"
-        return f"{physical}-id", state
+            state["keyId"] = "1234abcd-12ab-34cd-56ef-1234567890ab"
+            state["arn"] = f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{state['keyId']}"
+        return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
@@ -77,6 +95,8 @@ class RecordingMonitor(mocks.MockMonitor):
                     # A provider reference is "<urn>::<id>"; the URN itself contains "::".
                     provider_urn=request.provider.rsplit("::", 1)[0],
                     dependencies=list(request.dependencies),
+                    protect=request.protect,
+                    retain_on_delete=request.retainOnDelete,
                     inputs=inputs,
                     state=self.resources[response.urn].state if response.urn in self.resources else {},
                 )

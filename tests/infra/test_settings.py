@@ -1,0 +1,203 @@
+"""Stack settings: defaults, stack files, and one test per validation message."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.settings import (
+    KNOWN_KEYS,
+    NAMESPACE,
+    Settings,
+    SettingsError,
+    parse_settings,
+    supported_regions,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+VALID = {"environmentSuffix": "dev", "resourceTags": '["Owner=platform"]'}
+
+
+def as_pulumi_config(values: dict[str, Any]) -> dict[str, str]:
+    """What the Pulumi engine hands the program: strings, with lists as JSON."""
+    return {
+        key: value
+        if isinstance(value, str)
+        else json.dumps(value)
+        if isinstance(value, list)
+        else str(value).lower()
+        if isinstance(value, bool)
+        else str(value)
+        for key, value in values.items()
+    }
+
+
+def parse(**overrides: Any) -> Settings:
+    return parse_settings({**VALID, **as_pulumi_config(overrides)})
+
+
+def problems_of(**overrides: Any) -> list[str]:
+    with pytest.raises(SettingsError) as raised:
+        parse(**overrides)
+    return raised.value.problems
+
+
+def test_defaults_cover_three_regions_with_the_first_as_primary() -> None:
+    settings = parse()
+    assert settings.regions == ("us-east-1", "us-west-2", "eu-west-1")
+    assert settings.primary_region == "us-east-1"
+    assert settings.evaluation_frequency == "Six_Hours"
+    assert settings.recording_frequency == "CONTINUOUS"
+    assert settings.protect_data is True
+    assert settings.resource_tags == {
+        "Environment": "dev",
+        "ManagedBy": "pulumi",
+        "Project": NAMESPACE,
+        "Owner": "platform",
+    }
+
+
+def test_project_file_documents_every_key_with_the_defaults_the_code_uses() -> None:
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    assert set(declared) == set(KNOWN_KEYS)
+    assert all(entry.get("description") and entry.get("type") for entry in declared.values())
+    assert "default" not in declared["environmentSuffix"]  # required: Pulumi refuses to run without it
+    defaults = {key: entry["default"] for key, entry in declared.items() if "default" in entry}
+    from_file = parse_settings(
+        as_pulumi_config({**defaults, **{"environmentSuffix": "dev"}, "resourceTags": ["Owner=x"]})
+    )
+    from_code = parse_settings({"environmentSuffix": "dev", "resourceTags": '["Owner=x"]'})
+    assert from_file == from_code
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_stack_files_are_valid(stack: str) -> None:
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    prefix = f"{NAMESPACE}:"
+    ours = {key[len(prefix) :]: value for key, value in config.items() if key.startswith(prefix)}
+    settings = parse_settings(as_pulumi_config(ours))
+    assert settings.environment_suffix == stack
+    assert config["pulumi:disable-default-providers"] == ["aws"]
+
+
+def test_prod_stack_shows_non_default_settings() -> None:
+    config = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
+    ours = {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith(NAMESPACE)}
+    settings = parse_settings(as_pulumi_config(ours))
+    assert settings.primary_region != settings.regions[0]
+    assert settings.existing_recorder_regions
+    assert settings.recording_frequency == "DAILY"
+
+
+def test_primary_region_may_be_any_listed_region() -> None:
+    settings = parse(regions=["eu-west-1", "us-east-1"], primaryRegion="us-east-1")
+    assert settings.primary_region == "us-east-1"
+
+
+def test_existing_recorder_regions_are_not_managed() -> None:
+    settings = parse(existingRecorderRegions=["us-west-2"])
+    assert [settings.manages_recorder(r) for r in settings.regions] == [True, False, True]
+
+
+def test_every_problem_is_reported_in_one_error() -> None:
+    with pytest.raises(SettingsError) as raised:
+        parse_settings(
+            as_pulumi_config(
+                {"regions": ["mars-north-1"], "evaluationFrequency": "Hourly", "logRetentionDays": -3}
+            )
+        )
+    message = str(raised.value)
+    assert len(raised.value.problems) >= 4
+    for fragment in ("mars-north-1", "Hourly", "logRetentionDays", "environmentSuffix is required"):
+        assert fragment in message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"regions": []}, "regions must list at least one region"),
+        ({"regions": ["us-east-1", "moon-1"]}, "unknown or unsupported region(s): moon-1"),
+        ({"regions": ["us-east-1", "us-east-1"]}, "lists region(s) more than once: us-east-1"),
+        ({"regions": "us-east-1"}, "regions must be a list of strings"),
+        ({"primaryRegion": "ap-south-1"}, "primaryRegion 'ap-south-1' is not one of regions"),
+        ({"existingRecorderRegions": ["ap-south-1"]}, "existingRecorderRegions has region(s) not in regions"),
+        (
+            {"existingRecorderRegions": ["us-east-1", "us-east-1"]},
+            "existingRecorderRegions lists region(s) more",
+        ),
+        ({"environmentSuffix": ""}, "environmentSuffix is required"),
+        ({"environmentSuffix": "Dev_1"}, "may hold only lowercase letters, digits and single hyphens"),
+        ({"environmentSuffix": "a" * 36}, "S3 bucket name"),
+        (
+            {"environmentSuffix": "a" * 30},
+            "Lambda function name 'compliance-required-tags-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-us-east-1'",
+        ),
+        ({"evaluationFrequency": "Hourly"}, "evaluationFrequency must be one of One_Hour"),
+        ({"snapshotDeliveryFrequency": "Daily"}, "snapshotDeliveryFrequency must be one of"),
+        ({"recordingFrequency": "WEEKLY"}, "recordingFrequency must be one of CONTINUOUS, DAILY"),
+        ({"notificationEmails": ["not-an-address"]}, "invalid address(es): not-an-address"),
+        ({"notificationEmails": ["a@example.com", "a@example.com"]}, "lists address(es) more than once"),
+        ({"requiredTags": []}, "requiredTags must list at least one tag"),
+        ({"requiredTags": ["Owner", "Cost,Center"]}, "requiredTags item 'Cost,Center'"),
+        ({"requiredTags": ["Owner=a|"]}, "requiredTags item 'Owner=a|'"),
+        ({"requiredTags": ["Owner", "Owner=x"]}, "names tag key(s) more than once: Owner"),
+        (
+            {"requiredTags": [f"Tag{i:03}" for i in range(150)]},
+            "the required-tags rule's parameters would be",
+        ),
+        ({"resourceTags": ["Owner"]}, "resourceTags items must be Key=Value"),
+        ({"resourceTags": []}, "resourceTags must set 'Owner'"),
+        (
+            {"requiredTags": ["Owner=a|b"]},
+            "resourceTags sets Owner='platform', which requiredTags does not allow",
+        ),
+        (
+            {"extraResourceTypes": ["Lambda::Function"]},
+            "extraResourceTypes must look like AWS::Service::Type",
+        ),
+        (
+            {"extraResourceTypes": ["AWS::Lambda::Function"], "recordAllResourceTypes": True},
+            "cannot be combined with recordAllResourceTypes",
+        ),
+        ({"recordAllResourceTypes": "yes"}, "recordAllResourceTypes must be true or false"),
+        ({"logRetentionDays": 0}, "logRetentionDays must be one of 1, 3, 5"),
+        ({"logRetentionDays": "thirty"}, "logRetentionDays must be a whole number"),
+        ({"archiveRetentionDays": 30}, "archiveRetentionDays must be more than 90"),
+        ({"archiveRetentionDays": 100000}, "at most 36500"),
+        ({"minBackupRetentionDays": 0}, "minBackupRetentionDays must be between 1 and 35"),
+        ({"minBackupRetentionDays": 36}, "minBackupRetentionDays must be between 1 and 35"),
+        ({"allowedKmsKeyArns": ["alias/aws/s3"]}, "allowedKmsKeyArns must be KMS key ARNs"),
+        ({"colour": "blue"}, "unknown setting 'colour'"),
+    ],
+)
+def test_each_problem_has_a_clear_message(overrides: dict[str, Any], fragment: str) -> None:
+    problems = problems_of(**overrides)
+    assert any(fragment in problem for problem in problems), problems
+
+
+def test_suffix_at_the_length_limit_is_accepted() -> None:
+    # The longest derived Lambda name must stay within 64 characters in the longest region name.
+    longest_region = max(supported_regions(), key=len)
+    longest_ok = next(
+        length for length in range(30, 0, -1) if not _suffix_rejected("a" * length, longest_region)
+    )
+    assert len(f"compliance-required-tags-{'a' * longest_ok}-{longest_region}") <= 64
+    assert _suffix_rejected("a" * (longest_ok + 1), longest_region)
+
+
+def _suffix_rejected(suffix: str, region: str) -> bool:
+    try:
+        parse(environmentSuffix=suffix, regions=[region])
+    except SettingsError:
+        return True
+    return False
+
+
+def test_known_regions_come_from_botocore_data() -> None:
+    regions = supported_regions()
+    assert {"us-east-1", "eu-west-1", "ap-southeast-2"} <= regions
+    assert not any(region.startswith(("cn-", "us-gov-")) for region in regions)
