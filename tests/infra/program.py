@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime import stack as stack_module
 from pulumi.runtime.sync_await import _sync_await
@@ -129,6 +130,15 @@ class Deployment:
         return (r for r in self.registrations if r.parent == parent.urn)
 
 
+def _as_config_string(value: Any) -> str:
+    """A config value as the engine hands it to the program: lists as JSON, booleans lowercase."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value).lower()
+    return json.dumps(value)
+
+
 def run_program(config: Mapping[str, Any], stack: str = "test") -> Deployment:
     """Runs ``__main__.py`` with the given project config (values as the stack file would give them)."""
     raw = {
@@ -144,3 +154,10 @@ def run_program(config: Mapping[str, Any], stack: str = "test") -> Deployment:
     settings.set_root_resource(None)  # type: ignore[arg-type]
     _sync_await(stack_module.run_in_stack(lambda: runpy.run_path(str(PROJECT_ROOT / "__main__.py"))))
     return Deployment(registrations=monitor.registrations, outputs=monitor.stack_outputs)
+
+
+def stack_file_config(stack: str) -> dict[str, Any]:
+    """The project settings of ``Pulumi.<stack>.yaml``, keys without the namespace."""
+    config = yaml.safe_load((PROJECT_ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    prefix = f"{NAMESPACE}:"
+    return {key[len(prefix) :]: value for key, value in config.items() if key.startswith(prefix)}

@@ -1,0 +1,71 @@
+"""How big the stack is and how long the program takes to build its resource graph under mocks.
+
+Prints the dev stack's resource count by type, the resources each added region costs, and the time
+the mocked program takes for 3 and for 17 regions (median of several runs). No AWS call is made.
+
+    python benchmarks/stack_benchmark.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
+
+from components.settings import supported_regions  # noqa: E402
+from tests.infra.program import run_program, stack_file_config  # noqa: E402
+
+DEV_CONFIG = stack_file_config("dev")
+# The benchmark varies the regions; the primary region is then the first of them.
+BASE_CONFIG = {key: value for key, value in DEV_CONFIG.items() if key not in ("regions", "primaryRegion")}
+
+
+def resource_counts(regions: list[str]) -> Counter[str]:
+    deployment = run_program({**BASE_CONFIG, "regions": regions})
+    return Counter(r.type for r in deployment.registrations)
+
+
+def timed(regions: list[str], runs: int) -> float:
+    durations = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run_program({**BASE_CONFIG, "regions": regions})
+        durations.append(time.perf_counter() - started)
+    return statistics.median(durations)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (the median is printed)")
+    args = parser.parse_args()
+
+    dev = resource_counts(DEV_CONFIG["regions"])
+    print(f"dev stack (3 regions): {sum(dev.values())} resources")
+    for resource_type, count in sorted(dev.items()):
+        print(f"  {count:4}  {resource_type}")
+
+    one = resource_counts(["us-east-1"])
+    two = resource_counts(["us-east-1", "us-west-2"])
+    three = resource_counts(["us-east-1", "us-west-2", "eu-west-1"])
+    print(f"1 region: {sum(one.values())} resources")
+    second = sum(two.values()) - sum(one.values())
+    print(f"the second region adds {second} (with the shared alert-forwarder role)")
+    print(f"each further region adds {sum(three.values()) - sum(two.values())}:")
+    for resource_type, count in sorted((three - two).items()):
+        print(f"  {count:4}  {resource_type}")
+
+    seventeen = sorted(supported_regions())[:17]
+    print(f"17 regions: {sum(resource_counts(seventeen).values())} resources")
+    timed(DEV_CONFIG["regions"], 1)  # warm imports
+    for label, regions in (("3 regions", DEV_CONFIG["regions"]), ("17 regions", seventeen)):
+        print(f"mocked program, {label}: {timed(regions, args.runs):.2f} s (median of {args.runs})")
+
+
+if __name__ == "__main__":
+    main()
