@@ -13,43 +13,16 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming, policies
+from components.alerts import ALERT_KINDS
 from components.catalog import CHECKS
 from components.settings import Settings
 
 CONFIG_SERVICE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
 TOPIC_DISPLAY_NAME = "Config Compliance Alerts"
-COMPLIANCE_CHANGE = {"source": ["aws.config"], "detail-type": ["Config Rules Compliance Change"]}
 # Archived history older than this moves to Glacier Instant Retrieval (still readable at once).
 ARCHIVE_TRANSITION_DAYS = 90
 NONCURRENT_VERSION_DAYS = 30
 INCOMPLETE_UPLOAD_DAYS = 7
-# The alert message: placeholders are filled from the compliance change event by EventBridge.
-ALERT_INPUT_PATHS = {
-    "rule": "$.detail.configRuleName",
-    "resourceType": "$.detail.resourceType",
-    "resourceId": "$.detail.resourceId",
-    "region": "$.detail.awsRegion",
-    "account": "$.detail.awsAccountId",
-    "annotation": "$.detail.newEvaluationResult.annotation",
-    "time": "$.time",
-}
-ALERT_TEMPLATE = json.dumps(
-    "NON_COMPLIANT: <resourceType> <resourceId> in account <account>, region <region>, "
-    "fails Config rule <rule> (<time>). <annotation>"
-)
-
-
-def compliance_change_pattern(rule_name_patterns: list[dict[str, str]] | list[str]) -> str:
-    """Config rule compliance changes to NON_COMPLIANT for the given rule names (exact or prefix)."""
-    return json.dumps(
-        {
-            **COMPLIANCE_CHANGE,
-            "detail": {
-                "configRuleName": rule_name_patterns,
-                "newEvaluationResult": {"complianceType": ["NON_COMPLIANT"]},
-            },
-        }
-    )
 
 
 def primary_bus_arn(region: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -147,13 +120,10 @@ class ComplianceHub(pulumi.ComponentResource):
             kms_master_key_id=self.key.arn,
             opts=child,
         )
-        for index, email in enumerate(settings.notification_emails):
+        for email in settings.notification_emails:
+            # Named by address, so reordering the list replaces no subscription.
             aws.sns.TopicSubscription(
-                f"{name}-alerts-email-{index}",
-                topic=self.topic.arn,
-                protocol="email",
-                endpoint=email,
-                opts=child,
+                f"{name}-alerts-{email}", topic=self.topic.arn, protocol="email", endpoint=email, opts=child
             )
         self._route_alerts(name, settings, child)
 
@@ -294,31 +264,36 @@ class ComplianceHub(pulumi.ComponentResource):
         return role.arn
 
     def _route_alerts(self, name: str, settings: Settings, child: pulumi.ResourceOptions) -> None:
-        """One rule on the primary bus sends this stack's NON_COMPLIANT changes, from every region, to SNS."""
+        """On the primary bus, one rule per alert kind sends the stack's events from every region to SNS."""
         suffix = settings.environment_suffix
-        rule_prefixes = [{"prefix": naming.config_rule(check.name, suffix, region="")} for check in CHECKS]
-        rule = aws.cloudwatch.EventRule(
-            f"{name}-alert-rule",
-            name=naming.alert_rule(suffix),
-            description="NON_COMPLIANT evaluations of the compliance rules, from every region, to SNS",
-            event_pattern=compliance_change_pattern(rule_prefixes),
-            opts=child,
-        )
+        rules = {
+            kind.name: aws.cloudwatch.EventRule(
+                f"{name}-{kind.name}-alert-rule",
+                name=naming.alert_rule(kind.name, suffix),
+                description=f"{kind.description}, from every region, to the alert topic",
+                event_pattern=kind.event_pattern(kind.prefixes(suffix)),
+                opts=child,
+            )
+            for kind in ALERT_KINDS
+        }
         topic_policy = aws.sns.TopicPolicy(
             f"{name}-alerts-policy",
             arn=self.topic.arn,
             policy=pulumi.Output.json_dumps(
-                policies.alert_topic_policy(self.topic.arn, self.account_id, rule.arn)
+                policies.alert_topic_policy(
+                    self.topic.arn, self.account_id, [rule.arn for rule in rules.values()]
+                )
             ),
             opts=child,
         )
-        aws.cloudwatch.EventTarget(
-            f"{name}-alert-target",
-            rule=rule.name,
-            arn=self.topic.arn,
-            target_id="alert-topic",
-            input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
-                input_paths=ALERT_INPUT_PATHS, input_template=ALERT_TEMPLATE
-            ),
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[topic_policy])),
-        )
+        for kind in ALERT_KINDS:
+            aws.cloudwatch.EventTarget(
+                f"{name}-{kind.name}-alert-target",
+                rule=rules[kind.name].name,
+                arn=self.topic.arn,
+                target_id="alert-topic",
+                input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
+                    input_paths=kind.input_paths, input_template=kind.template
+                ),
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[topic_policy])),
+            )

@@ -10,6 +10,11 @@ import re
 
 from components.catalog import CHECKS
 
+# The kinds of alert routed to the topic (see components/alerts.py), as they appear in rule names.
+NON_COMPLIANT_ALERT = "noncompliant"
+EVALUATOR_ERRORS_ALERT = "eval-errors"
+ALERT_KINDS = (NON_COMPLIANT_ALERT, EVALUATOR_ERRORS_ALERT)
+
 SUFFIX_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # Account ids are always 12 digits, so any one measures the names that contain it.
 SAMPLE_ACCOUNT = "123456789012"
@@ -43,8 +48,8 @@ def aggregator(suffix: str) -> str:
     return f"config-compliance-{suffix}"
 
 
-def alert_rule(suffix: str) -> str:
-    return f"config-noncompliant-notify-{suffix}"
+def alert_rule(kind: str, suffix: str) -> str:
+    return f"config-{kind}-notify-{suffix}"
 
 
 def recorder(suffix: str, region: str) -> str:
@@ -63,8 +68,12 @@ def config_rule(check: str, suffix: str, region: str) -> str:
     return f"compliance-{check}-{suffix}-{region}"
 
 
-def forward_rule(suffix: str, region: str) -> str:
-    return f"config-noncompliant-fwd-{suffix}-{region}"
+def errors_alarm(check: str, suffix: str, region: str) -> str:
+    return f"compliance-errors-{check}-{suffix}-{region}"
+
+
+def forward_rule(kind: str, suffix: str, region: str) -> str:
+    return f"config-{kind}-fwd-{suffix}-{region}"
 
 
 def suffix_problems(suffix: str, regions: tuple[str, ...]) -> list[str]:
@@ -80,17 +89,17 @@ def suffix_problems(suffix: str, regions: tuple[str, ...]) -> list[str]:
         ("S3 bucket name", bucket(suffix, SAMPLE_ACCOUNT), 63),
         ("IAM role name", evaluator_role(longest_check, suffix), 64),
         ("IAM role name", alert_forwarder_role(suffix), 64),
-        ("EventBridge rule name", alert_rule(suffix), 64),
+        *(("EventBridge rule name", alert_rule(kind, suffix), 64) for kind in ALERT_KINDS),
     ]
     region = max(regions, key=len, default="")
     if region:
         limits += [
             ("Lambda function name", function(longest_check, suffix, region), 64),
-            ("EventBridge rule name", forward_rule(suffix, region), 64),
+            *(("EventBridge rule name", forward_rule(kind, suffix, region), 64) for kind in ALERT_KINDS),
             ("Config rule name", config_rule(longest_check, suffix, region), 128),
         ]
     too_long = [
-        f"{kind} {name!r} ({len(name)} > {limit})" for kind, name, limit in limits if len(name) > limit
+        f"{what} {name!r} ({len(name)} > {limit})" for what, name, limit in limits if len(name) > limit
     ]
     if too_long:
         return [f"environmentSuffix {suffix!r} is too long; it would make: {'; '.join(too_long)}"]

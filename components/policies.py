@@ -189,8 +189,8 @@ def alert_forwarder_policy(primary_bus_arn: Text) -> Document:
     )
 
 
-def alert_topic_policy(topic_arn: Text, account_id: Text, alert_rule_arn: Text) -> Document:
-    """Only this account's alert rule may publish, and only over TLS."""
+def alert_topic_policy(topic_arn: Text, account_id: Text, alert_rule_arns: Sequence[Text]) -> Document:
+    """Only this account's alert rules may publish, and only over TLS."""
     return _document(
         {
             "Sid": "AlertRulePublishes",
@@ -200,7 +200,7 @@ def alert_topic_policy(topic_arn: Text, account_id: Text, alert_rule_arn: Text) 
             "Resource": topic_arn,
             "Condition": {
                 "StringEquals": {"aws:SourceAccount": account_id},
-                "ArnEquals": {"aws:SourceArn": alert_rule_arn},
+                "ArnEquals": {"aws:SourceArn": list(alert_rule_arns)},
             },
         },
         {

@@ -9,8 +9,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming, policies
+from components.alerts import ALERT_KINDS
 from components.catalog import CHECKS, Check, recorded_resource_types
-from components.hub import ComplianceHub, compliance_change_pattern
+from components.hub import ComplianceHub
 from components.settings import Settings
 
 # IAM is global: its items are recorded in the primary region only, or every region would repeat them.
@@ -158,9 +159,10 @@ class RegionalCompliance(pulumi.ComponentResource):
         function_name = naming.function(check.name, suffix, args.region)
         role = hub.evaluator_roles[check.name]
 
+        log_group_name = f"/aws/lambda/{function_name}"
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-{check.name}-logs",
-            name=f"/aws/lambda/{function_name}",
+            name=log_group_name,
             retention_in_days=settings.log_retention_days,
             opts=child,
         )
@@ -179,6 +181,22 @@ class RegionalCompliance(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(depends_on=[log_group, role.policy])
             ),
+        )
+        # A failing evaluator leaves its rule's results stale: its alarm state change is alerted on.
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-{check.name}-errors",
+            name=naming.errors_alarm(check.name, suffix, args.region),
+            alarm_description=f"The {check.name} compliance evaluator failed; see {log_group_name}",
+            namespace="AWS/Lambda",
+            metric_name="Errors",
+            dimensions={"FunctionName": function.name},
+            statistic="Sum",
+            period=300,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            opts=child,
         )
         # Config checks this permission when the rule is created; the rule does not exist yet, so no
         # source_arn: the account is the condition.
@@ -220,21 +238,21 @@ class RegionalCompliance(pulumi.ComponentResource):
         return DeployedCheck(rule_name=rule.name, function_arn=function.arn)
 
     def _forward_alerts(self, name: str, args: RegionalComplianceArgs, child: pulumi.ResourceOptions) -> None:
-        """Sends this region's NON_COMPLIANT changes to the primary region's bus, where the hub alerts."""
+        """Sends this region's alert events to the primary region's bus, where the hub alerts."""
         suffix = args.settings.environment_suffix
-        rule_names = [naming.config_rule(check.name, suffix, args.region) for check in CHECKS]
-        rule = aws.cloudwatch.EventRule(
-            f"{name}-alert-forward",
-            name=naming.forward_rule(suffix, args.region),
-            description=f"NON_COMPLIANT evaluations in {args.region} to the primary region's event bus",
-            event_pattern=compliance_change_pattern(rule_names),
-            opts=child,
-        )
-        aws.cloudwatch.EventTarget(
-            f"{name}-alert-forward-target",
-            rule=rule.name,
-            arn=args.hub.primary_bus_arn,
-            role_arn=args.hub.alert_forwarder_role_arn,
-            target_id="primary-event-bus",
-            opts=child,
-        )
+        for kind in ALERT_KINDS:
+            rule = aws.cloudwatch.EventRule(
+                f"{name}-{kind.name}-forward",
+                name=naming.forward_rule(kind.name, suffix, args.region),
+                description=f"{kind.description} in {args.region}, to the primary region's event bus",
+                event_pattern=kind.event_pattern(kind.names_in_region(suffix, args.region)),
+                opts=child,
+            )
+            aws.cloudwatch.EventTarget(
+                f"{name}-{kind.name}-forward-target",
+                rule=rule.name,
+                arn=args.hub.primary_bus_arn,
+                role_arn=args.hub.alert_forwarder_role_arn,
+                target_id="primary-event-bus",
+                opts=child,
+            )

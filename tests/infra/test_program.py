@@ -14,11 +14,6 @@ from components.settings import supported_regions
 from tests.infra.conftest import DEV_CONFIG
 from tests.infra.program import ACCOUNT_ID, Deployment, run_program
 
-# Resources per region: provider, recorder, channel, status; per check log group, function, permission,
-# rule; a forwarding rule and target outside the primary region.
-RECORDING_PER_REGION = 3
-PER_CHECK = 4
-
 
 def per_region(deployment: Deployment, resource_type: str) -> Counter[str]:
     return Counter(deployment.region_of(r) for r in deployment.of_type(resource_type))
@@ -52,7 +47,7 @@ def test_primary_region_need_not_be_first() -> None:
     forwarders = [
         r for r in deployment.of_type("aws:cloudwatch/eventRule:EventRule") if "-fwd-" in r.inputs["name"]
     ]
-    assert sorted(deployment.region_of(r) for r in forwarders) == ["eu-west-1", "us-east-1"]
+    assert sorted({deployment.region_of(r) for r in forwarders}) == ["eu-west-1", "us-east-1"]
     targets = [
         t for t in deployment.of_type("aws:cloudwatch/eventTarget:EventTarget") if "roleArn" in t.inputs
     ]
@@ -89,7 +84,9 @@ def test_dev_stack_resource_count(dev: Deployment) -> None:
     counts = Counter(r.type for r in dev.registrations)
     regions, checks = len(DEV_CONFIG["regions"]), len(CHECKS)
     assert counts["aws:cfg/rule:Rule"] == regions * checks
-    assert counts["aws:cloudwatch/eventRule:EventRule"] == regions  # one alert rule + forwarders elsewhere
+    # Per alert kind, one rule in the primary region and a forwarding rule in each other region.
+    assert counts["aws:cloudwatch/eventRule:EventRule"] == 2 * regions
+    assert counts["aws:cloudwatch/metricAlarm:MetricAlarm"] == regions * checks
     assert counts["aws:iam/role:Role"] == checks + 2
     assert counts["pulumi:providers:aws"] == regions + 1
 

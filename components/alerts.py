@@ -1,0 +1,90 @@
+"""The events that reach the alert topic, from every region: what they match and the message they make.
+
+Two kinds: a resource found NON_COMPLIANT by one of the stack's rules, and an evaluator that fails
+(its Lambda errors alarm goes off), since a failing evaluator leaves compliance results stale.
+Both travel the same way: an EventBridge rule in each non-primary region forwards them to the primary
+region's default bus, where one rule per kind sends them to SNS with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from components import naming
+from components.catalog import CHECKS
+
+# Name matchers in an event pattern: exact names, or {"prefix": ...} objects.
+NameMatchers = list[Any]
+
+
+@dataclass(frozen=True)
+class AlertKind:
+    name: str
+    description: str
+    # The name of the rule or alarm whose events this kind carries, for one check in one region.
+    source_name: Callable[[str, str, str], str]
+    pattern: Callable[[NameMatchers], dict[str, Any]]
+    input_paths: dict[str, str]
+    template: str
+
+    def event_pattern(self, names: NameMatchers) -> str:
+        return json.dumps(self.pattern(names))
+
+    def names_in_region(self, suffix: str, region: str) -> list[str]:
+        return [self.source_name(check.name, suffix, region) for check in CHECKS]
+
+    def prefixes(self, suffix: str) -> list[dict[str, str]]:
+        """Matches this stack's sources in every region (their names end with the region)."""
+        return [{"prefix": self.source_name(check.name, suffix, "")} for check in CHECKS]
+
+
+NON_COMPLIANT = AlertKind(
+    name=naming.NON_COMPLIANT_ALERT,
+    description="NON_COMPLIANT evaluations of the compliance rules",
+    source_name=naming.config_rule,
+    pattern=lambda names: {
+        "source": ["aws.config"],
+        "detail-type": ["Config Rules Compliance Change"],
+        "detail": {"configRuleName": names, "newEvaluationResult": {"complianceType": ["NON_COMPLIANT"]}},
+    },
+    input_paths={
+        "rule": "$.detail.configRuleName",
+        "resourceType": "$.detail.resourceType",
+        "resourceId": "$.detail.resourceId",
+        "region": "$.detail.awsRegion",
+        "account": "$.detail.awsAccountId",
+        "annotation": "$.detail.newEvaluationResult.annotation",
+        "time": "$.time",
+    },
+    template=json.dumps(
+        "NON_COMPLIANT: <resourceType> <resourceId> in account <account>, region <region>, "
+        "fails Config rule <rule> (<time>). <annotation>"
+    ),
+)
+
+EVALUATOR_ERRORS = AlertKind(
+    name=naming.EVALUATOR_ERRORS_ALERT,
+    description="Failing compliance evaluators (their Lambda errors alarm)",
+    source_name=naming.errors_alarm,
+    pattern=lambda names: {
+        "source": ["aws.cloudwatch"],
+        "detail-type": ["CloudWatch Alarm State Change"],
+        "detail": {"alarmName": names, "state": {"value": ["ALARM"]}},
+    },
+    input_paths={
+        "alarm": "$.detail.alarmName",
+        "reason": "$.detail.state.reason",
+        "region": "$.region",
+        "account": "$.account",
+        "time": "$.time",
+    },
+    template=json.dumps(
+        "EVALUATOR FAILING: <alarm> in account <account>, region <region> (<time>): <reason> "
+        "Compliance results of its rule may be stale until it succeeds; its log group tells why."
+    ),
+)
+
+ALERT_KINDS = (NON_COMPLIANT, EVALUATOR_ERRORS)

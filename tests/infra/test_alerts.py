@@ -1,0 +1,191 @@
+"""Alert routing, checked by matching AWS-shaped events against the stack's EventBridge patterns.
+
+The patterns are evaluated with moto's implementation of EventBridge pattern matching, and the input
+transformer is applied the way EventBridge does, so these tests read what a subscriber would receive.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from moto.events.models import EventPattern
+
+from components.catalog import CHECKS
+from tests.infra.conftest import DEV_CONFIG
+from tests.infra.program import ACCOUNT_ID, Deployment, Registration
+
+REGIONS = DEV_CONFIG["regions"]
+
+
+def compliance_change(rule: str, region: str, compliance: str = "NON_COMPLIANT") -> dict[str, Any]:
+    """A "Config Rules Compliance Change" event as EventBridge delivers it."""
+    return {
+        "version": "0",
+        "id": "f3a1e2b4-0000-4c1d-9a7e-123456789abc",
+        "detail-type": "Config Rules Compliance Change",
+        "source": "aws.config",
+        "account": ACCOUNT_ID,
+        "time": "2026-11-26T10:15:00Z",
+        "region": region,
+        "resources": [],
+        "detail": {
+            "resourceId": "vol-0abc1234def567890",
+            "awsRegion": region,
+            "awsAccountId": ACCOUNT_ID,
+            "configRuleName": rule,
+            "recordVersion": "1.0",
+            "configRuleARN": f"arn:aws:config:{region}:{ACCOUNT_ID}:config-rule/config-rule-a1b2c3",
+            "messageType": "ComplianceChangeNotification",
+            "newEvaluationResult": {
+                "evaluationResultIdentifier": {
+                    "evaluationResultQualifier": {
+                        "configRuleName": rule,
+                        "resourceType": "AWS::EC2::Volume",
+                        "resourceId": "vol-0abc1234def567890",
+                    },
+                    "orderingTimestamp": "2026-11-26T10:14:10.000Z",
+                },
+                "complianceType": compliance,
+                "resultRecordedTime": "2026-11-26T10:14:59.000Z",
+                "configRuleInvokedTime": "2026-11-26T10:14:58.000Z",
+                "annotation": "EBS volume is not encrypted.",
+            },
+            "oldEvaluationResult": {"complianceType": "COMPLIANT"},
+            "notificationCreationTime": "2026-11-26T10:15:00.000Z",
+            "resourceType": "AWS::EC2::Volume",
+        },
+    }
+
+
+def alarm_change(alarm: str, region: str, state: str = "ALARM") -> dict[str, Any]:
+    """A "CloudWatch Alarm State Change" event as EventBridge delivers it."""
+    return {
+        "version": "0",
+        "id": "c4c1c1c9-0000-4e1b-8a3e-0123456789ab",
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "account": ACCOUNT_ID,
+        "time": "2026-11-26T10:20:00Z",
+        "region": region,
+        "resources": [f"arn:aws:cloudwatch:{region}:{ACCOUNT_ID}:alarm:{alarm}"],
+        "detail": {
+            "alarmName": alarm,
+            "state": {
+                "value": state,
+                "reason": "Threshold Crossed: 1 datapoint [2.0 (26/11/26 10:15:00)] was greater than "
+                "or equal to the threshold (1.0).",
+                "timestamp": "2026-11-26T10:20:00.000+0000",
+            },
+            "previousState": {"value": "OK"},
+        },
+    }
+
+
+def matches(rule: Registration, event: dict[str, Any]) -> bool:
+    return bool(EventPattern.load(rule.inputs["eventPattern"]).matches_event(event))
+
+
+def transform(target: Registration, event: dict[str, Any]) -> str:
+    """Applies an input transformer: each <name> becomes the value at its JSON path ($.a.b)."""
+    transformer = target.inputs["inputTransformer"]
+    values = {}
+    for name, path in transformer["inputPaths"].items():
+        value: Any = event
+        for key in path.removeprefix("$.").split("."):
+            value = value.get(key, "") if isinstance(value, dict) else ""
+        values[name] = str(value)
+    message: str = json.loads(transformer["inputTemplate"])
+    return re.sub(r"<(\w+)>", lambda m: values.get(m.group(1), m.group(0)), message)
+
+
+def rules_in(deployment: Deployment, region: str) -> dict[str, Registration]:
+    return {
+        r.inputs["name"]: r
+        for r in deployment.of_type("aws:cloudwatch/eventRule:EventRule")
+        if deployment.region_of(r) == region
+    }
+
+
+def target_of(deployment: Deployment, rule: Registration) -> Registration:
+    (target,) = [
+        t
+        for t in deployment.of_type("aws:cloudwatch/eventTarget:EventTarget")
+        if t.inputs["rule"] == rule.inputs["name"]
+    ]
+    return target
+
+
+@pytest.mark.parametrize("region", REGIONS)
+@pytest.mark.parametrize("check", [check.name for check in CHECKS])
+def test_primary_rule_alerts_on_this_stacks_non_compliant_changes_from_any_region(
+    dev: Deployment, region: str, check: str
+) -> None:
+    rule = rules_in(dev, "us-east-1")["config-noncompliant-notify-dev"]
+    assert matches(rule, compliance_change(f"compliance-{check}-dev-{region}", region))
+    assert not matches(rule, compliance_change(f"compliance-{check}-dev-{region}", region, "COMPLIANT"))
+    assert not matches(rule, compliance_change(f"compliance-{check}-dev-{region}", region, "NOT_APPLICABLE"))
+    assert not matches(rule, compliance_change(f"compliance-{check}-prod-{region}", region))
+    assert not matches(rule, compliance_change("securityhub-encrypted-volumes-a1b2c3", region))
+
+
+def test_alert_message_tells_a_person_what_is_wrong_and_where(dev: Deployment) -> None:
+    rule = rules_in(dev, "us-east-1")["config-noncompliant-notify-dev"]
+    message = transform(
+        target_of(dev, rule), compliance_change("compliance-encryption-dev-eu-west-1", "eu-west-1")
+    )
+    assert message == (
+        "NON_COMPLIANT: AWS::EC2::Volume vol-0abc1234def567890 in account 123456789012, region eu-west-1, "
+        "fails Config rule compliance-encryption-dev-eu-west-1 (2026-11-26T10:15:00Z). "
+        "EBS volume is not encrypted."
+    )
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_evaluator_failures_alert_from_any_region(dev: Deployment, region: str) -> None:
+    rule = rules_in(dev, "us-east-1")["config-eval-errors-notify-dev"]
+    alarms = [a for a in dev.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if dev.region_of(a) == region]
+    assert len(alarms) == len(CHECKS)
+    for alarm in alarms:
+        assert matches(rule, alarm_change(alarm.inputs["name"], region))
+        assert not matches(rule, alarm_change(alarm.inputs["name"], region, state="OK"))
+    assert not matches(rule, alarm_change("billing-alarm", region))
+    message = transform(target_of(dev, rule), alarm_change(alarms[0].inputs["name"], region))
+    assert message.startswith(
+        f"EVALUATOR FAILING: {alarms[0].inputs['name']} in account {ACCOUNT_ID}, region {region}"
+    )
+    assert "Threshold Crossed" in message
+
+
+@pytest.mark.parametrize("region", ["us-west-2", "eu-west-1"])
+def test_each_region_forwards_only_its_own_alerts(dev: Deployment, region: str) -> None:
+    rules = rules_in(dev, region)
+    assert sorted(rules) == [f"config-eval-errors-fwd-dev-{region}", f"config-noncompliant-fwd-dev-{region}"]
+    compliance = rules[f"config-noncompliant-fwd-dev-{region}"]
+    errors = rules[f"config-eval-errors-fwd-dev-{region}"]
+    for check in CHECKS:
+        assert matches(compliance, compliance_change(f"compliance-{check.name}-dev-{region}", region))
+        assert not matches(
+            compliance, compliance_change(f"compliance-{check.name}-dev-{region}", region, "COMPLIANT")
+        )
+        assert matches(errors, alarm_change(f"compliance-errors-{check.name}-dev-{region}", region))
+        assert not matches(errors, compliance_change(f"compliance-{check.name}-dev-{region}", region))
+    other = next(r for r in REGIONS if r != region)
+    assert not matches(compliance, compliance_change(f"compliance-encryption-dev-{other}", other))
+
+
+def test_errors_alarm_watches_its_function(dev: Deployment) -> None:
+    for alarm in dev.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        inputs = alarm.inputs
+        function = inputs["dimensions"]["FunctionName"]
+        assert inputs["name"] == function.replace("compliance-", "compliance-errors-", 1)
+        assert (inputs["namespace"], inputs["metricName"], inputs["statistic"]) == (
+            "AWS/Lambda",
+            "Errors",
+            "Sum",
+        )
+        assert inputs["threshold"] == 1 and inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert inputs["treatMissingData"] == "notBreaching"
+        assert "alarmActions" not in inputs  # state changes reach the topic through EventBridge
