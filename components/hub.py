@@ -15,6 +15,7 @@ import pulumi_aws as aws
 from components import naming, policies
 from components.alerts import ALERT_KINDS
 from components.catalog import CHECKS
+from components.provider import regional_provider
 from components.settings import Settings
 
 CONFIG_SERVICE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
@@ -47,12 +48,7 @@ class ComplianceHub(pulumi.ComponentResource):
     def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("config-compliance:hub:ComplianceHub", name, None, opts)
         suffix = settings.environment_suffix
-        self.provider = aws.Provider(
-            f"{name}-provider",
-            region=settings.primary_region,
-            default_tags=aws.ProviderDefaultTagsArgs(tags=dict(settings.resource_tags)),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self.provider = regional_provider(name, settings.primary_region, settings, parent=self)
         child = pulumi.ResourceOptions(parent=self, provider=self.provider)
         # With protectData the key and bucket survive `pulumi destroy`; without it, destroy empties and
         # deletes them.

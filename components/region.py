@@ -12,6 +12,7 @@ from components import naming, policies
 from components.alerts import ALERT_KINDS
 from components.catalog import CHECKS, Check, recorded_resource_types
 from components.hub import ComplianceHub
+from components.provider import regional_provider
 from components.settings import Settings
 
 # IAM is global: its items are recorded in the primary region only, or every region would repeat them.
@@ -72,12 +73,7 @@ class RegionalCompliance(pulumi.ComponentResource):
         super().__init__("config-compliance:region:RegionalCompliance", name, None, opts)
         self.region = args.region
         settings = args.settings
-        self.provider = aws.Provider(
-            f"{name}-provider",
-            region=args.region,
-            default_tags=aws.ProviderDefaultTagsArgs(tags=dict(settings.resource_tags)),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self.provider = regional_provider(name, args.region, settings, parent=self)
         child = pulumi.ResourceOptions(parent=self, provider=self.provider)
 
         self.recorder_name: pulumi.Output[str] | None = None
