@@ -7,7 +7,7 @@ from typing import Any, Protocol
 import boto3
 from botocore.config import Config
 
-# boto3 clients are generated at run time; the checks call them with keyword arguments only.
+# boto3 builds its client classes at run time from service models; the checks pass keyword arguments only.
 AwsClient = Any
 
 

@@ -1,4 +1,16 @@
-"""The stack outputs the checks need: read from a file or from ``pulumi stack output --json``."""
+"""The stack outputs the checks need: read from a file or from ``pulumi stack output --json``.
+
+The shape is the one the Pulumi program exports::
+
+    {"primaryRegion": "us-east-1", "regions": ["us-east-1", ...], "evaluationFrequency": "Six_Hours",
+     "bucketName": ..., "kmsKeyArn": ..., "topicArn": ..., "aggregatorName": ..., "aggregatorArn": ...,
+     "recording": {"<region>": {"managed": true, "recorderName": ..., "deliveryChannelName": ...}},
+     "rules": {"<region>": {"<check>": {"ruleName": ..., "functionArn": ...}}}}
+
+In regions whose recorder pre-exists, ``recording.<region>`` is
+``{"managed": false, "recorderName": null, "deliveryChannelName": null}``.
+Keys the checks do not use are ignored; anything else that differs is reported, all problems at once.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +20,6 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 # Hours between periodic evaluations, by the rules' ``MaximumExecutionFrequency``.
 FREQUENCY_HOURS: Mapping[str, int] = {
@@ -26,11 +37,21 @@ class OutputsError(Exception):
 
 @dataclass(frozen=True)
 class RegionRecording:
-    """Whether the stack manages the region's recorder and delivery channel, and their names."""
+    """Whether the stack manages the region's recorder and delivery channel, and their names.
+
+    Both names are ``None`` exactly when ``managed`` is false (the region's recorder pre-exists).
+    """
 
     managed: bool
     recorder_name: str | None
     delivery_channel_name: str | None
+
+
+@dataclass(frozen=True)
+class RuleOutput:
+    check: str
+    rule_name: str
+    function_arn: str
 
 
 @dataclass(frozen=True)
@@ -39,15 +60,16 @@ class StackOutputs:
     regions: tuple[str, ...]
     evaluation_frequency: str
     bucket_name: str
+    kms_key_arn: str
     topic_arn: str
     aggregator_name: str
+    aggregator_arn: str
     recording: Mapping[str, RegionRecording]
-    # region -> check name -> Config rule name
-    rules: Mapping[str, Mapping[str, str]]
+    rules: Mapping[str, tuple[RuleOutput, ...]]
 
     @property
-    def evaluation_hours(self) -> int:
-        return FREQUENCY_HOURS[self.evaluation_frequency]
+    def topic_region(self) -> str:
+        return self.topic_arn.split(":")[3]
 
 
 def load_outputs_file(path: Path) -> StackOutputs:
@@ -88,119 +110,161 @@ def parse_outputs(data: object, source: str = "stack outputs") -> StackOutputs:
     """Validates the exported outputs; raises one error listing every problem found."""
     if not isinstance(data, dict):
         raise OutputsError(f"stack outputs from {source} must be a JSON object, got {type(data).__name__}")
-    problems: list[str] = []
-
-    def text(mapping: Mapping[str, Any], key: str, path: str) -> str:
-        if key not in mapping:
-            problems.append(f"missing key '{path}'")
-            return ""
-        value = mapping[key]
-        if not isinstance(value, str) or not value:
-            problems.append(f"'{path}' must be a non-empty string, got {value!r}")
-            return ""
-        return value
-
-    def section(key: str) -> Mapping[str, Any]:
-        if key not in data:
-            problems.append(f"missing key '{key}'")
-            return {}
-        value = data[key]
-        if not isinstance(value, dict):
-            problems.append(f"'{key}' must be an object keyed by region, got {value!r}")
-            return {}
-        return value
-
-    primary_region = text(data, "primaryRegion", "primaryRegion")
-    regions = _regions(data, problems)
+    reader = _Reader()
+    primary_region = reader.text(data, "primaryRegion")
+    regions = reader.regions(data)
     if primary_region and regions and primary_region not in regions:
-        problems.append(f"'primaryRegion' {primary_region!r} is not one of 'regions' {list(regions)}")
+        reader.problem(f"'primaryRegion' {primary_region!r} is not one of 'regions' {list(regions)}")
 
-    evaluation_frequency = text(data, "evaluationFrequency", "evaluationFrequency")
+    evaluation_frequency = reader.text(data, "evaluationFrequency")
     if evaluation_frequency and evaluation_frequency not in FREQUENCY_HOURS:
-        problems.append(
+        reader.problem(
             f"'evaluationFrequency' must be one of {', '.join(FREQUENCY_HOURS)}, got {evaluation_frequency!r}"
         )
+    bucket_name = reader.text(data, "bucketName")
+    kms_key_arn = reader.arn(data, "kmsKeyArn", "kms")
+    topic_arn = reader.arn(data, "topicArn", "sns")
+    aggregator_name = reader.text(data, "aggregatorName")
+    aggregator_arn = reader.arn(data, "aggregatorArn", "config")
 
-    bucket_name = text(data, "bucketName", "bucketName")
-    topic_arn = text(data, "topicArn", "topicArn")
-    if topic_arn and not topic_arn.startswith("arn:"):
-        problems.append(f"'topicArn' must be an SNS topic ARN, got {topic_arn!r}")
-    aggregator_name = text(data, "aggregatorName", "aggregatorName")
-
-    recording_section = section("recording")
-    rules_section = section("rules")
-    recording: dict[str, RegionRecording] = {}
-    rules: dict[str, dict[str, str]] = {}
-    for region in regions:
-        if recording_section and region not in recording_section:
-            problems.append(f"missing key 'recording.{region}'")
-        elif region in recording_section:
-            recording[region] = _recording(recording_section[region], f"recording.{region}", problems, text)
-        if rules_section and region not in rules_section:
-            problems.append(f"missing key 'rules.{region}'")
-        elif region in rules_section:
-            rules[region] = _rule_names(rules_section[region], f"rules.{region}", problems, text)
-
-    if problems:
-        raise OutputsError(f"stack outputs from {source} are unusable:\n" + "\n".join(f"  - {p}" for p in problems))
+    recording = {
+        region: reader.recording(value, f"recording.{region}")
+        for region, value in reader.by_region(data, "recording", regions).items()
+    }
+    rules = {
+        region: reader.rules(value, f"rules.{region}")
+        for region, value in reader.by_region(data, "rules", regions).items()
+    }
+    reader.same_checks(rules)
+    if reader.problems:
+        listed = "\n".join(f"  - {problem}" for problem in reader.problems)
+        raise OutputsError(f"stack outputs from {source} are unusable:\n{listed}")
     return StackOutputs(
         primary_region=primary_region,
         regions=regions,
         evaluation_frequency=evaluation_frequency,
         bucket_name=bucket_name,
+        kms_key_arn=kms_key_arn,
         topic_arn=topic_arn,
         aggregator_name=aggregator_name,
+        aggregator_arn=aggregator_arn,
         recording=recording,
         rules=rules,
     )
 
 
-def _regions(data: Mapping[str, Any], problems: list[str]) -> tuple[str, ...]:
-    if "regions" not in data:
-        problems.append("missing key 'regions'")
-        return ()
-    value = data["regions"]
-    if (
-        not isinstance(value, list)
-        or not value
-        or not all(isinstance(region, str) and region for region in value)
-    ):
-        problems.append(f"'regions' must be a non-empty list of region names, got {value!r}")
-        return ()
-    if len(set(value)) != len(value):
-        problems.append(f"'regions' lists a region more than once: {value!r}")
-    return tuple(dict.fromkeys(value))
+class _Reader:
+    """Reads typed values out of the decoded JSON, collecting a problem for each bad one."""
 
+    def __init__(self) -> None:
+        self.problems: list[str] = []
 
-def _recording(value: object, path: str, problems: list[str], text: Any) -> RegionRecording:
-    if not isinstance(value, dict):
-        problems.append(f"'{path}' must be an object, got {value!r}")
-        return RegionRecording(managed=False, recorder_name=None, delivery_channel_name=None)
-    if "managed" not in value:
-        problems.append(f"missing key '{path}.managed'")
-        managed = False
-    elif not isinstance(value["managed"], bool):
-        problems.append(f"'{path}.managed' must be true or false, got {value['managed']!r}")
-        managed = False
-    else:
-        managed = value["managed"]
-    if not managed:
-        return RegionRecording(managed=False, recorder_name=None, delivery_channel_name=None)
-    return RegionRecording(
-        managed=True,
-        recorder_name=text(value, "recorderName", f"{path}.recorderName"),
-        delivery_channel_name=text(value, "deliveryChannelName", f"{path}.deliveryChannelName"),
-    )
+    def problem(self, message: str) -> None:
+        self.problems.append(message)
 
+    def text(self, mapping: Mapping[str, object], key: str, path: str = "") -> str:
+        path = path or key
+        if key not in mapping:
+            self.problem(f"missing key '{path}'")
+            return ""
+        value = mapping[key]
+        if not isinstance(value, str) or not value:
+            self.problem(f"'{path}' must be a non-empty string, got {value!r}")
+            return ""
+        return value
 
-def _rule_names(value: object, path: str, problems: list[str], text: Any) -> dict[str, str]:
-    if not isinstance(value, dict) or not value:
-        problems.append(f"'{path}' must be a non-empty object keyed by check name, got {value!r}")
-        return {}
-    names: dict[str, str] = {}
-    for check, rule in value.items():
-        if not isinstance(rule, dict):
-            problems.append(f"'{path}.{check}' must be an object with a 'ruleName', got {rule!r}")
-            continue
-        names[check] = text(rule, "ruleName", f"{path}.{check}.ruleName")
-    return names
+    def arn(self, mapping: Mapping[str, object], key: str, service: str, path: str = "") -> str:
+        """An ARN of ``service`` with a region, e.g. ``arn:aws:sns:us-east-1:123456789012:topic``."""
+        path = path or key
+        value = self.text(mapping, key, path)
+        if not value:
+            return ""
+        parts = value.split(":", 5)
+        if len(parts) < 6 or parts[0] != "arn" or parts[2] != service or not parts[3] or not parts[5]:
+            self.problem(
+                f"'{path}' must be an ARN of service {service} (arn:<partition>:{service}:<region>:...), "
+                f"got {value!r}"
+            )
+            return ""
+        return value
+
+    def regions(self, data: Mapping[str, object]) -> tuple[str, ...]:
+        if "regions" not in data:
+            self.problem("missing key 'regions'")
+            return ()
+        value = data["regions"]
+        if not isinstance(value, list) or not value or not all(isinstance(r, str) and r for r in value):
+            self.problem(f"'regions' must be a non-empty list of region names, got {value!r}")
+            return ()
+        if len(set(value)) != len(value):
+            self.problem(f"'regions' lists a region more than once: {value!r}")
+        return tuple(dict.fromkeys(value))
+
+    def by_region(self, data: Mapping[str, object], key: str, regions: tuple[str, ...]) -> dict[str, object]:
+        """The section's value for each configured region; a missing or extra region is a problem."""
+        if key not in data:
+            self.problem(f"missing key '{key}'")
+            return {}
+        section = data[key]
+        if not isinstance(section, dict):
+            self.problem(f"'{key}' must be an object keyed by region, got {section!r}")
+            return {}
+        for region in section:
+            if regions and region not in regions:
+                self.problem(f"'{key}.{region}' is not one of 'regions' {list(regions)}")
+        for region in regions:
+            if region not in section:
+                self.problem(f"missing key '{key}.{region}'")
+        return {region: section[region] for region in regions if region in section}
+
+    def recording(self, value: object, path: str) -> RegionRecording:
+        unmanaged = RegionRecording(managed=False, recorder_name=None, delivery_channel_name=None)
+        if not isinstance(value, dict):
+            self.problem(f"'{path}' must be an object, got {value!r}")
+            return unmanaged
+        managed = value.get("managed")
+        if not isinstance(managed, bool):
+            self.problem(f"'{path}.managed' must be true or false, got {managed!r}")
+            return unmanaged
+        if managed:
+            return RegionRecording(
+                managed=True,
+                recorder_name=self.text(value, "recorderName", f"{path}.recorderName"),
+                delivery_channel_name=self.text(value, "deliveryChannelName", f"{path}.deliveryChannelName"),
+            )
+        # Pulumi may drop null values from outputs: absent and null both mean "not this stack's".
+        for key in ("recorderName", "deliveryChannelName"):
+            if value.get(key) is not None:
+                self.problem(
+                    f"'{path}.{key}' must be null or absent when 'managed' is false, got {value[key]!r}"
+                )
+        return unmanaged
+
+    def rules(self, value: object, path: str) -> tuple[RuleOutput, ...]:
+        if not isinstance(value, dict) or not value:
+            self.problem(f"'{path}' must be a non-empty object keyed by check name, got {value!r}")
+            return ()
+        rules: list[RuleOutput] = []
+        for check, rule in value.items():
+            if not isinstance(rule, dict):
+                self.problem(
+                    f"'{path}.{check}' must be an object with 'ruleName' and 'functionArn', got {rule!r}"
+                )
+                continue
+            rules.append(
+                RuleOutput(
+                    check=check,
+                    rule_name=self.text(rule, "ruleName", f"{path}.{check}.ruleName"),
+                    function_arn=self.arn(rule, "functionArn", "lambda", f"{path}.{check}.functionArn"),
+                )
+            )
+        return tuple(rules)
+
+    def same_checks(self, rules: Mapping[str, tuple[RuleOutput, ...]]) -> None:
+        """Every region runs every check: a check exported for one region only is a problem."""
+        checks = {region: {rule.check for rule in region_rules} for region, region_rules in rules.items()}
+        every_check = set().union(*checks.values())
+        for region, region_checks in checks.items():
+            if region_checks and region_checks != every_check:
+                missing = ", ".join(sorted(every_check - region_checks))
+                self.problem(f"'rules.{region}' lacks checks other regions have: {missing}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -12,23 +13,28 @@ AWS_CALL_ERRORS = (ClientError, BotoCoreError)
 _MAX_ERROR_MESSAGE = 160
 
 
+class Verdict(enum.Enum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    # The check does not apply to this stack (e.g. a delivery channel the stack does not manage).
+    SKIP = "SKIP"
+
+
 @dataclass(frozen=True)
 class CheckResult:
-    passed: bool
+    verdict: Verdict
     region: str
+    check: str
     message: str
 
-    @property
-    def verdict(self) -> str:
-        return "PASS" if self.passed else "FAIL"
+    def line(self) -> str:
+        return f"{self.verdict.value}  {self.region:<14}  {self.check:<26}  {self.message}"
 
 
-def passed(region: str, message: str) -> CheckResult:
-    return CheckResult(True, region, message)
-
-
-def failed(region: str, message: str) -> CheckResult:
-    return CheckResult(False, region, message)
+def error_code(error: ClientError | BotoCoreError) -> str | None:
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Code")
+    return None
 
 
 def describe_error(error: ClientError | BotoCoreError) -> str:

@@ -39,6 +39,26 @@ class Registration:
     state: dict[str, Any] = field(default_factory=dict)
 
 
+# ARN formats by resource type, as AWS returns them; others are arn:aws:<service>:<region>:<account>:<name>.
+ARN_FORMATS = {
+    "aws:s3/bucket:Bucket": "arn:aws:s3:::{name}",
+    "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
+    "aws:kms/key:Key": "arn:aws:kms:{region}:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "aws:lambda/function:Function": "arn:aws:lambda:{region}:{account}:function:{name}",
+    "aws:cloudwatch/eventRule:EventRule": "arn:aws:events:{region}:{account}:rule/{name}",
+    "aws:cfg/configurationAggregator:ConfigurationAggregator": (
+        "arn:aws:config:{region}:{account}:config-aggregator/config-aggregator-0a1b2c3d"
+    ),
+    "aws:cfg/rule:Rule": "arn:aws:config:{region}:{account}:config-rule/config-rule-0a1b2c",
+}
+
+
+def _arn(resource_type: str, region: str, name: str) -> str:
+    service = resource_type.split(":")[1].split("/")[0]
+    default = f"arn:aws:{service}:{{region}}:{{account}}:{{name}}"
+    return ARN_FORMATS.get(resource_type, default).format(region=region, account=ACCOUNT_ID, name=name)
+
+
 class ProgramMocks(pulumi.runtime.Mocks):
     """Gives each resource the identifiers AWS would compute: ids, ARNs in its provider's region."""
 
@@ -54,17 +74,9 @@ class ProgramMocks(pulumi.runtime.Mocks):
             return resource_id, state
         # A provider reference is "<urn>::<id>".
         region = self.provider_regions[args.provider.rsplit("::", 1)[1]] if args.provider else ""
-        service = args.typ.split(":")[1].split("/")[0]
-        if service == "s3":
-            state.setdefault("arn", f"arn:aws:s3:::{physical}")
-        elif service == "iam":
-            state.setdefault("arn", f"arn:aws:iam::{ACCOUNT_ID}:role/{physical}")
-        else:
-            service = {"cloudwatch": "events", "cfg": "config"}.get(service, service)
-            state.setdefault("arn", f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{physical}")
+        state.setdefault("arn", _arn(args.typ, region, physical))
         if args.typ == "aws:kms/key:Key":
-            state["keyId"] = "1234abcd-12ab-34cd-56ef-1234567890ab"
-            state["arn"] = f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{state['keyId']}"
+            state["keyId"] = state["arn"].rsplit("/", 1)[-1]
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:

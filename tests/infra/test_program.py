@@ -13,6 +13,7 @@ from components.catalog import CHECKS
 from components.settings import supported_regions
 from tests.infra.conftest import DEV_CONFIG
 from tests.infra.program import ACCOUNT_ID, Deployment, run_program
+from verification.outputs import parse_outputs
 
 
 def per_region(deployment: Deployment, resource_type: str) -> Counter[str]:
@@ -66,7 +67,10 @@ def test_stack_outputs(dev: Deployment) -> None:
     assert outputs["kmsKeyArn"] == dev.of_type("aws:kms/key:Key")[0].state["arn"]
     assert outputs["topicArn"] == dev.of_type("aws:sns/topic:Topic")[0].state["arn"]
     assert outputs["aggregatorName"] == "config-compliance-dev"
-    assert outputs["aggregatorArn"].endswith("config-compliance-dev")
+    assert (
+        outputs["aggregatorArn"]
+        == dev.of_type("aws:cfg/configurationAggregator:ConfigurationAggregator")[0].state["arn"]
+    )
     for region in DEV_CONFIG["regions"]:
         assert outputs["recording"][region] == {
             "managed": True,
@@ -112,3 +116,14 @@ def test_program_uses_nothing_deprecated() -> None:
         logging.getLogger().removeHandler(handler)
     assert [str(w.message) for w in caught if issubclass(w.category, DeprecationWarning)] == []
     assert [r.getMessage() for r in engine_logs if "deprecated" in r.getMessage().lower()] == []
+
+
+@pytest.mark.parametrize("existing", [[], ["us-west-2"]])
+def test_outputs_are_what_the_verify_command_reads(existing: list[str]) -> None:
+    deployment = run_program({**DEV_CONFIG, "existingRecorderRegions": existing})
+    outputs = parse_outputs(deployment.outputs)
+    assert outputs.regions == tuple(DEV_CONFIG["regions"])
+    assert {region for region, recording in outputs.recording.items() if not recording.managed} == set(
+        existing
+    )
+    assert {rule.check for rules in outputs.rules.values() for rule in rules} == {c.name for c in CHECKS}

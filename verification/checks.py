@@ -1,0 +1,256 @@
+"""The checks of a deployed stack, one result line each.
+
+Per region: the recorder records, the delivery channel's last delivery to the bucket succeeded, and
+every rule exists, invokes the stack's function and has evaluated within twice its frequency.
+In the primary region: every aggregator source reports SUCCEEDED, and the alert topic has a
+confirmed subscription. A failed AWS call fails its own check only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from verification.clients import AwsClient, ClientFactory
+from verification.outputs import FREQUENCY_HOURS, RegionRecording, RuleOutput, StackOutputs
+from verification.results import AWS_CALL_ERRORS, CheckResult, Verdict, describe_error, error_code
+
+Finding = tuple[Verdict, str]
+
+# Delivery infos that describe deliveries to the bucket (the stream one goes to an SNS topic).
+_BUCKET_DELIVERIES = {
+    "configHistoryDeliveryInfo": "history",
+    "configSnapshotDeliveryInfo": "snapshot",
+}
+
+
+def verify(outputs: StackOutputs, clients: ClientFactory, now: datetime) -> Iterator[CheckResult]:
+    """Runs every check, yielding each result as soon as it is known."""
+    for region in outputs.regions:
+        config = clients("config", region)
+        recording = outputs.recording[region]
+        yield _run(region, "recorder", partial(check_recorder, config, recording))
+        yield _run(region, "delivery", partial(check_delivery, config, recording, outputs.bucket_name))
+        for rule in outputs.rules[region]:
+            probe = partial(check_rule, config, rule, outputs.evaluation_frequency, now)
+            yield _run(region, f"rule {rule.check}", probe)
+    primary = outputs.primary_region
+    aggregator = partial(
+        check_aggregator, clients("config", primary), outputs.aggregator_name, outputs.regions
+    )
+    yield _run(primary, "aggregator", aggregator)
+    sns = clients("sns", outputs.topic_region)
+    yield _run(outputs.topic_region, "alert subscriptions", partial(check_topic, sns, outputs.topic_arn))
+
+
+def _run(region: str, check: str, probe: Callable[[], Finding]) -> CheckResult:
+    try:
+        verdict, message = probe()
+    except AWS_CALL_ERRORS as error:
+        return CheckResult(Verdict.FAIL, region, check, describe_error(error))
+    return CheckResult(verdict, region, check, message)
+
+
+def check_recorder(config: AwsClient, recording: RegionRecording) -> Finding:
+    if not recording.managed:
+        statuses = config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+        if not statuses:
+            return Verdict.FAIL, "no configuration recorder exists (the stack expects a pre-existing one)"
+        recording_names = [status["name"] for status in statuses if status.get("recording")]
+        if not recording_names:
+            names = ", ".join(status["name"] for status in statuses)
+            return Verdict.FAIL, f"not managed by this stack, and no recorder here is recording ({names})"
+        return Verdict.PASS, f"not managed by this stack; recorder {', '.join(recording_names)} is recording"
+
+    name = recording.recorder_name
+    try:
+        response = config.describe_configuration_recorder_status(ConfigurationRecorderNames=[name])
+    except AWS_CALL_ERRORS as error:
+        if error_code(error) == "NoSuchConfigurationRecorderException":
+            return Verdict.FAIL, f"recorder {name} does not exist"
+        raise
+    status = response["ConfigurationRecordersStatus"][0]
+    if not status.get("recording"):
+        return Verdict.FAIL, f"recorder {name} exists but is not recording (no enabled recorder status)"
+    if _status(status) == "FAILURE":
+        return Verdict.FAIL, f"recorder {name} is on but its last recording failed: {_error_of(status)}"
+    return Verdict.PASS, f"recorder {name} is recording (last status {status.get('lastStatus', 'unknown')})"
+
+
+def check_delivery(config: AwsClient, recording: RegionRecording, bucket: str) -> Finding:
+    if not recording.managed:
+        return Verdict.SKIP, "the region's pre-existing recorder delivers elsewhere; not this stack's channel"
+    name = recording.delivery_channel_name
+    try:
+        channels = config.describe_delivery_channels(DeliveryChannelNames=[name])["DeliveryChannels"]
+    except AWS_CALL_ERRORS as error:
+        if error_code(error) == "NoSuchDeliveryChannelException":
+            return Verdict.FAIL, f"delivery channel {name} does not exist"
+        raise
+    target = channels[0].get("s3BucketName")
+    if target != bucket:
+        return Verdict.FAIL, f"delivery channel {name} delivers to bucket {target}, not {bucket}"
+
+    status = config.describe_delivery_channel_status(DeliveryChannelNames=[name])["DeliveryChannelsStatus"][0]
+    failures: list[str] = []
+    successes: list[str] = []
+    for key, kind in _BUCKET_DELIVERIES.items():
+        info = status.get(key, {})
+        if _status(info) == "FAILURE":
+            attempted = _time(info.get("lastAttemptTime"))
+            failures.append(f"{kind} delivery failed at {attempted}: {_error_of(info)}")
+        elif _status(info) == "SUCCESS":
+            successes.append(f"{kind} at {_time(info.get('lastSuccessfulTime'))}")
+    if failures:
+        return Verdict.FAIL, f"delivery to {bucket}: {'; '.join(failures)}"
+    if not successes:
+        return Verdict.FAIL, f"delivery channel {name} has not delivered to {bucket} yet"
+    return Verdict.PASS, f"last delivery to {bucket} succeeded ({', '.join(successes)})"
+
+
+def check_rule(config: AwsClient, rule: RuleOutput, stack_frequency: str, now: datetime) -> Finding:
+    name = rule.rule_name
+    try:
+        described = config.describe_config_rules(ConfigRuleNames=[name])["ConfigRules"][0]
+    except AWS_CALL_ERRORS as error:
+        if error_code(error) == "NoSuchConfigRuleException":
+            return Verdict.FAIL, f"rule {name} does not exist"
+        raise
+    state = described.get("ConfigRuleState")
+    if state != "ACTIVE":
+        return Verdict.FAIL, f"rule {name} is {state}, not ACTIVE"
+    invoked = described.get("Source", {}).get("SourceIdentifier")
+    if invoked != rule.function_arn:
+        return Verdict.FAIL, f"rule {name} invokes {invoked}, not the stack's function {rule.function_arn}"
+
+    frequency = _periodic_frequency(described) or stack_frequency
+    window = timedelta(hours=2 * FREQUENCY_HOURS.get(frequency, FREQUENCY_HOURS[stack_frequency]))
+    response = config.describe_config_rule_evaluation_status(ConfigRuleNames=[name])
+    statuses = response["ConfigRulesEvaluationStatus"]
+    if not statuses:
+        return Verdict.FAIL, f"rule {name} reports no evaluation status"
+    status = statuses[0]
+    if _later(status.get("LastFailedInvocationTime"), status.get("LastSuccessfulInvocationTime")):
+        return Verdict.FAIL, (
+            f"rule {name}: last invocation failed at {_time(status['LastFailedInvocationTime'])}: "
+            f"{_error_of(status)}"
+        )
+    if _later(status.get("LastFailedEvaluationTime"), status.get("LastSuccessfulEvaluationTime")):
+        return Verdict.FAIL, (
+            f"rule {name}: last evaluation failed at {_time(status['LastFailedEvaluationTime'])}: "
+            f"{_error_of(status)}"
+        )
+    evaluated = status.get("LastSuccessfulEvaluationTime")
+    if evaluated is None:
+        activated = status.get("FirstActivatedTime")
+        since = f"activated {_ago(now, activated)}" if activated else "never activated"
+        return Verdict.FAIL, f"rule {name} has never evaluated ({since}; periodic runs every {frequency})"
+    if now - evaluated > window:
+        return Verdict.FAIL, (
+            f"rule {name} last evaluated {_ago(now, evaluated)}, more than {_hours(window)} "
+            f"(twice its {frequency} frequency)"
+        )
+    limit = f"limit {_hours(window)}: twice {frequency}"
+    return Verdict.PASS, f"rule {name} last evaluated {_ago(now, evaluated)} ({limit})"
+
+
+def _periodic_frequency(rule: Mapping[str, Any]) -> str | None:
+    for detail in rule.get("Source", {}).get("SourceDetails", []):
+        if detail.get("MessageType") == "ScheduledNotification" and detail.get("MaximumExecutionFrequency"):
+            return str(detail["MaximumExecutionFrequency"])
+    frequency = rule.get("MaximumExecutionFrequency")
+    return str(frequency) if frequency else None
+
+
+def check_aggregator(config: AwsClient, name: str, regions: Sequence[str]) -> Finding:
+    try:
+        aggregator = config.describe_configuration_aggregators(ConfigurationAggregatorNames=[name])[
+            "ConfigurationAggregators"
+        ][0]
+    except AWS_CALL_ERRORS as error:
+        if error_code(error) == "NoSuchConfigurationAggregatorException":
+            return Verdict.FAIL, f"aggregator {name} does not exist"
+        raise
+    sources = [*aggregator.get("AccountAggregationSources", [])]
+    if "OrganizationAggregationSource" in aggregator:
+        sources.append(aggregator["OrganizationAggregationSource"])
+    all_regions = any(source.get("AllAwsRegions") for source in sources)
+    covered = {region for source in sources for region in source.get("AwsRegions", [])}
+    not_covered = [region for region in regions if not all_regions and region not in covered]
+    if not_covered:
+        return Verdict.FAIL, f"aggregator {name} does not aggregate {', '.join(not_covered)}"
+
+    paginator = config.get_paginator("describe_configuration_aggregator_sources_status")
+    statuses = [
+        status
+        for page in paginator.paginate(ConfigurationAggregatorName=name)
+        for status in page["AggregatedSourceStatusList"]
+    ]
+    problems = [
+        f"{status.get('AwsRegion', status.get('SourceId'))} {status.get('LastUpdateStatus')}"
+        + (f" ({_error_of(status)})" if status.get("LastErrorCode") or status.get("LastErrorMessage") else "")
+        for status in statuses
+        if status.get("LastUpdateStatus") != "SUCCEEDED"
+    ]
+    reported = {status.get("AwsRegion") for status in statuses}
+    problems += [f"{region} has not reported" for region in regions if region not in reported]
+    if problems:
+        return Verdict.FAIL, f"aggregator {name} sources not all SUCCEEDED: {'; '.join(problems)}"
+    return Verdict.PASS, f"aggregator {name}: all {len(statuses)} sources SUCCEEDED"
+
+
+def check_topic(sns: AwsClient, topic_arn: str) -> Finding:
+    name = topic_arn.rsplit(":", 1)[-1]
+    paginator = sns.get_paginator("list_subscriptions_by_topic")
+    try:
+        subscriptions = [
+            subscription
+            for page in paginator.paginate(TopicArn=topic_arn)
+            for subscription in page["Subscriptions"]
+        ]
+    except AWS_CALL_ERRORS as error:
+        if error_code(error) == "NotFound":
+            return Verdict.FAIL, f"topic {name} does not exist"
+        raise
+    confirmed = [s for s in subscriptions if s["SubscriptionArn"].startswith("arn:")]
+    pending = sum(1 for s in subscriptions if s["SubscriptionArn"] == "PendingConfirmation")
+    if not confirmed:
+        hint = f"{pending} pending confirmation: confirm the emailed link" if pending else "none at all"
+        return Verdict.FAIL, f"topic {name} has no confirmed subscription ({hint}); alerts reach nobody"
+    protocols = ", ".join(sorted({s["Protocol"] for s in confirmed}))
+    pending_note = f", {pending} pending" if pending else ""
+    count = len(confirmed)
+    return Verdict.PASS, f"topic {name} has {count} confirmed subscription(s) ({protocols}){pending_note}"
+
+
+def _status(status: Mapping[str, Any]) -> str:
+    """``lastStatus`` in upper case: the API documents ``Success``, the CLI shows ``SUCCESS``."""
+    return str(status.get("lastStatus", "")).upper()
+
+
+def _later(first: datetime | None, second: datetime | None) -> bool:
+    """Whether ``first`` happened and ``second`` did not happen after it."""
+    return first is not None and (second is None or first > second)
+
+
+def _error_of(status: Mapping[str, Any]) -> str:
+    code = status.get("LastErrorCode") or status.get("lastErrorCode") or "error"
+    message = status.get("LastErrorMessage") or status.get("lastErrorMessage")
+    return f"{code}: {message}" if message else str(code)
+
+
+def _time(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "an unknown time"
+
+
+def _hours(window: timedelta) -> str:
+    return f"{int(window.total_seconds() // 3600)} h"
+
+
+def _ago(now: datetime, moment: datetime) -> str:
+    minutes = max(0, int((now - moment).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min ago"
+    return f"{minutes // 60} h {minutes % 60:02d} min ago"
