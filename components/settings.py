@@ -61,7 +61,7 @@ MAX_INPUT_PARAMETERS_LENGTH = 1024
 RESOURCE_TYPE_PATTERN = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
 EMAIL_PATTERN = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 TAG_KEY_PATTERN = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
-KMS_KEY_ARN_PATTERN = re.compile(r"^arn:aws:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
+KMS_KEY_ARN_PATTERN = re.compile(r"^arn:aws:kms:[a-z0-9-]+:\d{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$")
 
 
 class SettingsError(ValueError):
@@ -291,7 +291,7 @@ def _validate(s: Settings) -> list[str]:
         )
     bad_keys = [arn for arn in s.allowed_kms_key_arns if not KMS_KEY_ARN_PATTERN.match(arn)]
     if bad_keys:
-        problems.append(f"allowedKmsKeyArns must be KMS key ARNs, got: {', '.join(bad_keys)}")
+        problems.append(f"allowedKmsKeyArns must be KMS key or alias ARNs, got: {', '.join(bad_keys)}")
     for check in CHECKS:
         parameters = json.dumps(check.parameters(s))
         if len(parameters) > MAX_INPUT_PARAMETERS_LENGTH:

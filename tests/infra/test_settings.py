@@ -98,6 +98,14 @@ def test_primary_region_may_be_any_listed_region() -> None:
     assert settings.primary_region == "us-east-1"
 
 
+def test_allowed_keys_may_be_key_or_alias_arns() -> None:
+    arns = [
+        "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:kms:eu-west-1:123456789012:alias/compliance/archive",
+    ]
+    assert parse(allowedKmsKeyArns=arns).allowed_kms_key_arns == tuple(arns)
+
+
 def test_existing_recorder_regions_are_not_managed() -> None:
     settings = parse(existingRecorderRegions=["us-west-2"])
     assert [settings.manages_recorder(r) for r in settings.regions] == [True, False, True]
@@ -170,7 +178,7 @@ def test_every_problem_is_reported_in_one_error() -> None:
         ({"archiveRetentionDays": 100000}, "at most 36500"),
         ({"minBackupRetentionDays": 0}, "minBackupRetentionDays must be between 1 and 35"),
         ({"minBackupRetentionDays": 36}, "minBackupRetentionDays must be between 1 and 35"),
-        ({"allowedKmsKeyArns": ["alias/aws/s3"]}, "allowedKmsKeyArns must be KMS key ARNs"),
+        ({"allowedKmsKeyArns": ["alias/aws/s3"]}, "allowedKmsKeyArns must be KMS key or alias ARNs"),
         ({"colour": "blue"}, "unknown setting 'colour'"),
     ],
 )

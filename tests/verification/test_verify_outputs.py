@@ -130,7 +130,7 @@ def _delete(path: str) -> Any:
         ),
         (
             _set("recording/eu-west-1/recorderName", "default"),
-            "'recording.eu-west-1.recorderName' must be null or absent when 'managed' is false, got 'default'",
+            "'recording.eu-west-1.recorderName' must be null or absent when 'managed' is false",
         ),
         (_set("rules/us-east-1", {}), "'rules.us-east-1' must be a non-empty object keyed by check name"),
         (_delete("rules/eu-west-1"), "missing key 'rules.eu-west-1'"),

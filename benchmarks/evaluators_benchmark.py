@@ -1,0 +1,345 @@
+"""Benchmark of the evaluator Lambdas: cold-start cost and periodic-sweep scaling (figures, not a test).
+
+Prints:
+1. the time to import each handler module and create its first client, in fresh interpreters, next
+   to a bare ``import boto3`` plus one client (median of several runs);
+2. for periodic sweeps over N resources in moto (in-process), per check: wall time of the handler and
+   the AWS API calls it made, by operation.
+
+Moto lacks GetComplianceDetailsByConfigRule and AWS Backup selections; those calls are answered at
+botocore's before-call hook (and still counted). PutEvaluations goes to moto in test mode.
+
+Usage: python benchmarks/evaluators_benchmark.py [--sizes 100,1000,5000] [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+HANDLERS = ("evaluators.encryption", "evaluators.required_tags", "evaluators.backup")
+
+os.environ.update(
+    AWS_ACCESS_KEY_ID="benchmark",
+    AWS_SECRET_ACCESS_KEY="benchmark",
+    AWS_REGION=REGION,
+    AWS_DEFAULT_REGION=REGION,
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+sys.path.insert(0, str(ROOT / "functions"))
+
+# --- cold start ----------------------------------------------------------------------------------
+
+BARE = "import boto3; boto3.client('config')"
+HANDLER = "import {module}; from evaluators.aws import client; client('config')"
+ALONE = "import {module}"
+AFTER_BOTO3 = "import boto3; boto3.client('config')"
+TIMED = (
+    "{setup}; import time; t, c = time.perf_counter(), time.process_time(); {code}; "
+    "print((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000)"
+)
+
+
+def run_timed(code: str, setup: str = "pass") -> tuple[float, float]:
+    """(wall, CPU) milliseconds ``code`` takes in a fresh interpreter, after an untimed ``setup``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "functions")}
+    command = [sys.executable, "-c", TIMED.format(setup=setup, code=code)]
+    wall, cpu = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout.split()
+    return float(wall), float(cpu)
+
+
+def report_cold_start(runs: int) -> None:
+    """Bare boto3 and each handler measured in turn, ``runs`` rounds, so machine drift hits all alike.
+
+    CPU time is the steadier figure on a shared machine: it leaves out time spent waiting for a core.
+    """
+    codes = {"import boto3 + one client": BARE}
+    codes.update({f"import {m} + client": HANDLER.format(module=m) for m in HANDLERS})
+    for code in codes.values():  # warm the bytecode cache
+        run_timed(code)
+    samples: dict[str, list[tuple[float, float]]] = {label: [] for label in codes}
+    for _ in range(runs):
+        for label, code in codes.items():
+            samples[label].append(run_timed(code))
+    print(f"\nCold start (medians of {runs} fresh interpreters each, Python {sys.version.split()[0]})")
+    bare_cpu = statistics.median(cpu for _, cpu in samples["import boto3 + one client"])
+    for label, values in samples.items():
+        wall = statistics.median(w for w, _ in values)
+        cpu = statistics.median(c for _, c in values)
+        extra = (
+            "" if label.startswith("import boto3") else f"   ({cpu - bare_cpu:+.1f} ms CPU over bare boto3)"
+        )
+        print(f"  {label:<42} {wall:7.1f} ms wall {cpu:7.1f} ms CPU{extra}")
+    # The overhead on its own: the handler's modules imported where boto3 and a client already exist.
+    print("  The handler's own modules, imported after boto3 and one client:")
+    for module in HANDLERS:
+        alone = [run_timed(ALONE.format(module=module), AFTER_BOTO3) for _ in range(runs)]
+        wall = statistics.median(w for w, _ in alone)
+        cpu = statistics.median(c for _, c in alone)
+        print(f"    {'import ' + module:<40} {wall:7.1f} ms wall {cpu:7.1f} ms CPU")
+
+
+# --- estates in moto -----------------------------------------------------------------------------
+
+
+def _clients() -> dict[str, Any]:
+    import boto3
+
+    session = boto3.session.Session()
+    return {
+        s: session.client(s, region_name=REGION)
+        for s in ("ec2", "s3", "rds", "dynamodb", "efs", "sns", "sqs")
+    }
+
+
+def _owner(i: int) -> list[dict[str, str]]:
+    return [{"Key": "Owner", "Value": "team"}] if i % 2 == 0 else []
+
+
+def create_volumes(c: dict[str, Any], n: int) -> None:
+    for i in range(n):
+        spec = [{"ResourceType": "volume", "Tags": _owner(i)}] if i % 2 == 0 else []
+        c["ec2"].create_volume(
+            Size=1, AvailabilityZone=f"{REGION}a", Encrypted=i % 2 == 0, TagSpecifications=spec
+        )
+
+
+def create_instances(c: dict[str, Any], n: int) -> None:
+    for start in range(0, n, 100):
+        count = min(100, n - start)
+        c["ec2"].run_instances(ImageId="ami-12c6146b", MinCount=count, MaxCount=count)
+
+
+def create_buckets(c: dict[str, Any], n: int) -> None:
+    for i in range(n):
+        c["s3"].create_bucket(Bucket=f"bench-bucket-{i}")
+        if i % 2 == 0:
+            rule = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}
+            c["s3"].put_bucket_encryption(
+                Bucket=f"bench-bucket-{i}", ServerSideEncryptionConfiguration={"Rules": [rule]}
+            )
+
+
+def create_db_instances(c: dict[str, Any], n: int) -> None:
+    from moto.rds.models import rds_backends
+
+    for i in range(n):
+        c["rds"].create_db_instance(
+            DBInstanceIdentifier=f"bench-db-{i}",
+            DBInstanceClass="db.t3.micro",
+            Engine="postgres",
+            AllocatedStorage=20,
+            MasterUsername="admin",
+            MasterUserPassword="password123",
+            StorageEncrypted=i % 2 == 0,
+            BackupRetentionPeriod=7 * (i % 2),
+            Tags=_owner(i),
+        )
+        # Moto gives every instance the same DbiResourceId; AWS does not, and Config keys on it.
+        rds_backends[ACCOUNT][REGION].databases[f"bench-db-{i}"].dbi_resource_id = f"db-BENCH{i}"
+
+
+def create_db_clusters(c: dict[str, Any], n: int) -> None:
+    for i in range(n):
+        c["rds"].create_db_cluster(
+            DBClusterIdentifier=f"bench-cluster-{i}",
+            Engine="aurora-postgresql",
+            MasterUsername="admin",
+            MasterUserPassword="password123",
+            StorageEncrypted=True,
+            BackupRetentionPeriod=1 + 7 * (i % 2),
+        )
+
+
+def create_tables(c: dict[str, Any], n: int) -> None:
+    for i in range(n):
+        c["dynamodb"].create_table(
+            TableName=f"bench-table-{i}",
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        )
+
+
+def create_file_systems(c: dict[str, Any], n: int) -> None:
+    for i in range(n):
+        c["efs"].create_file_system(
+            CreationToken=f"bench-{i}", Encrypted=i % 2 == 0, Backup=i % 2 == 0, Tags=_owner(i)
+        )
+
+
+def create_topics(c: dict[str, Any], n: int) -> None:
+    for i in range(n):
+        attributes = {"KmsMasterKeyId": "alias/aws/sns"} if i % 2 == 0 else {}
+        c["sns"].create_topic(Name=f"bench-topic-{i}", Attributes=attributes, Tags=_owner(i))
+
+
+def create_queues(c: dict[str, Any], n: int) -> None:
+    for i in range(n):
+        c["sqs"].create_queue(
+            QueueName=f"bench-queue-{i}", Attributes={"SqsManagedSseEnabled": str(i % 2 == 0).lower()}
+        )
+
+
+CREATORS: dict[str, Callable[[dict[str, Any], int], None]] = {
+    "AWS::EC2::Volume": create_volumes,
+    "AWS::EC2::Instance": create_instances,
+    "AWS::S3::Bucket": create_buckets,
+    "AWS::RDS::DBInstance": create_db_instances,
+    "AWS::RDS::DBCluster": create_db_clusters,
+    "AWS::DynamoDB::Table": create_tables,
+    "AWS::EFS::FileSystem": create_file_systems,
+    "AWS::SNS::Topic": create_topics,
+    "AWS::SQS::Queue": create_queues,
+}
+
+
+def build_estate(resource_types: tuple[str, ...], total: int) -> None:
+    """``total`` resources spread evenly over ``resource_types``."""
+    clients = _clients()
+    share, extra = divmod(total, len(resource_types))
+    for index, resource_type in enumerate(resource_types):
+        CREATORS[resource_type](clients, share + (1 if index < extra else 0))
+
+
+# --- sweeps --------------------------------------------------------------------------------------
+
+
+class CallCounter:
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.evaluations = 0
+
+    def record(self, model: Any, params: dict[str, Any], **kwargs: Any) -> None:
+        self.calls[model.name] += 1
+        if model.name == "PutEvaluations":
+            self.evaluations += len(params["Evaluations"])
+
+    def answer(self, model: Any, **kwargs: Any) -> Any:
+        canned = {
+            "GetComplianceDetailsByConfigRule": {"EvaluationResults": []},
+            "ListBackupSelections": {
+                "BackupSelectionsList": [{"SelectionId": "by-tag", "BackupPlanId": "p"}]
+            },
+            "GetBackupSelection": {
+                "BackupSelection": {
+                    "SelectionName": "by-tag",
+                    "IamRoleArn": f"arn:aws:iam::{ACCOUNT}:role/backup",
+                    "Resources": ["*"],
+                    "ListOfTags": [
+                        {"ConditionType": "STRINGEQUALS", "ConditionKey": "Owner", "ConditionValue": "team"}
+                    ],
+                }
+            },
+        }.get(model.name)
+        return None if canned is None else (_Ok(), canned)
+
+
+class _Ok:
+    def __init__(self) -> None:
+        self.status_code = 200
+        self.headers: dict[str, str] = {}
+
+
+def scheduled_event(parameters: dict[str, str]) -> dict[str, Any]:
+    invoking = {
+        "awsAccountId": ACCOUNT,
+        "notificationCreationTime": "2026-11-20T12:00:00.000Z",
+        "messageType": "ScheduledNotification",
+    }
+    return {
+        "invokingEvent": json.dumps(invoking),
+        "ruleParameters": json.dumps(parameters),
+        "resultToken": "TESTMODE",
+        "configRuleName": "benchmark-rule",
+        "accountId": ACCOUNT,
+    }
+
+
+CHECK_PARAMETERS = {
+    "evaluators.encryption": {},
+    "evaluators.required_tags": {"requiredTags": "Owner"},
+    "evaluators.backup": {"minRetentionDays": "7"},
+}
+
+
+def sweep(module_name: str, size: int) -> tuple[float, float, int, Counter[str]]:
+    """(setup seconds, sweep seconds, evaluations posted, calls by operation) for one check and size."""
+    import importlib
+
+    import boto3
+    from moto import mock_aws
+
+    module = importlib.import_module(module_name)
+    from evaluators.aws import reset_clients
+
+    with mock_aws():
+        started = time.perf_counter()
+        build_estate(module.CHECK.resource_types, size)
+        if module_name == "evaluators.backup":
+            boto3.session.Session().client("backup", region_name=REGION).create_backup_plan(
+                BackupPlan={
+                    "BackupPlanName": "daily",
+                    "Rules": [{"RuleName": "r", "TargetBackupVaultName": "Default"}],
+                }
+            )
+        setup = time.perf_counter() - started
+        reset_clients()
+        boto3.setup_default_session()
+        counter = CallCounter()
+        assert boto3.DEFAULT_SESSION is not None
+        boto3.DEFAULT_SESSION.events.register("provide-client-params", counter.record)
+        boto3.DEFAULT_SESSION.events.register("before-call", counter.answer)
+        started = time.perf_counter()
+        module.handler(scheduled_event(CHECK_PARAMETERS[module_name]), None)
+        elapsed = time.perf_counter() - started
+        reset_clients()
+    return setup, elapsed, counter.evaluations, counter.calls
+
+
+def report_sweeps(sizes: list[int]) -> None:
+    print("\nPeriodic sweeps in moto (in-process; wall time of the handler only)")
+    for module_name in HANDLERS:
+        print(f"\n  {module_name}.handler")
+        for size in sizes:
+            setup, elapsed, evaluated, calls = sweep(module_name, size)
+            total = sum(calls.values())
+            by_operation = ", ".join(f"{op} {n}" for op, n in sorted(calls.items()))
+            # Moto adds a root volume per EC2 instance, so the evaluated count can exceed the size asked.
+            print(
+                f"    {size:>5} asked, {evaluated} evaluated: {elapsed:7.2f} s, {total} API calls "
+                f"({total * 1000 / evaluated:.0f} per 1,000 resources) [estate built in {setup:.1f} s]"
+            )
+            print(f"          {by_operation}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes", default="100,1000,5000", help="comma-separated estate sizes (default %(default)s)"
+    )
+    parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per cold-start figure")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    print(f"Evaluator benchmark: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs")
+    report_cold_start(args.runs)
+    report_sweeps(sizes)
+
+
+if __name__ == "__main__":
+    main()

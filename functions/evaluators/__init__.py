@@ -1,0 +1,6 @@
+"""AWS Config custom-rule evaluators: one module per check on top of a shared runtime.
+
+Runtime modules: ``events`` (the Lambda event), ``items`` (configuration items), ``fields`` (reading
+them), ``verdicts`` (what a check returns), ``parameters`` (rule parameters), ``aws`` (clients),
+``inventory`` (periodic sweeps), ``reporting`` (PutEvaluations) and ``runner`` (the handler pipeline).
+"""

@@ -1,0 +1,208 @@
+"""Periodic sweeps: list every in-scope resource of the region as configuration items.
+
+Each lister turns what a describe/list API returns into a ``ConfigurationItem`` (keeping the API's
+own field names; checks read fields case-insensitively), so periodic and change-triggered runs share
+one evaluation path. Listing uses each API's largest page; per-resource calls are made only where a
+service has no batch API, in a bounded thread pool. A failed per-resource call becomes a
+``ResourceFailure`` and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from evaluators.aws import AwsClient, client
+from evaluators.items import ConfigurationItem
+
+# Per-resource calls in flight at once: enough to hide latency, few enough to stay under API rate limits.
+MAX_WORKERS = 8
+
+VOLUME = "AWS::EC2::Volume"
+INSTANCE = "AWS::EC2::Instance"
+BUCKET = "AWS::S3::Bucket"
+DB_INSTANCE = "AWS::RDS::DBInstance"
+DB_CLUSTER = "AWS::RDS::DBCluster"
+TABLE = "AWS::DynamoDB::Table"
+FILE_SYSTEM = "AWS::EFS::FileSystem"
+TOPIC = "AWS::SNS::Topic"
+QUEUE = "AWS::SQS::Queue"
+
+
+@dataclass(frozen=True)
+class SweepContext:
+    region: str
+    account_id: str
+    partition: str
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:{self.partition}:{service}:{self.region}:{self.account_id}:{resource}"
+
+
+@dataclass(frozen=True)
+class ResourceFailure:
+    """A resource (or, with id ``*``, a whole resource type) that could not be read."""
+
+    resource_type: str
+    resource_id: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.resource_type} {self.resource_id} ({self.reason})"
+
+
+Listed = ConfigurationItem | ResourceFailure
+Lister = Callable[[SweepContext], Iterable[Listed]]
+
+
+def error_reason(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        return f"{details.get('Code', 'Error')}: {details.get('Message', '')}".strip()
+    return f"{type(error).__name__}: {error}"
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def pages(aws: AwsClient, operation: str, page_size: int | None, **request: Any) -> Iterator[dict[str, Any]]:
+    paginator = aws.get_paginator(operation)
+    config = {"PageSize": page_size} if page_size else {}
+    yield from paginator.paginate(**request, PaginationConfig=config)
+
+
+def tag_dict(tag_list: Any) -> dict[str, str]:
+    """The APIs' ``[{"Key": k, "Value": v}]`` as ``{k: v}``."""
+    return {tag["Key"]: tag.get("Value", "") for tag in tag_list or []}
+
+
+def map_bounded(
+    resource_type: str, keys: Sequence[str], fetch: Callable[[str], ConfigurationItem]
+) -> list[Listed]:
+    """``fetch`` each key in a bounded pool; an AWS error on one key is recorded and the rest go on."""
+
+    def guarded(key: str) -> Listed:
+        try:
+            return fetch(key)
+        except (ClientError, BotoCoreError) as error:
+            return ResourceFailure(resource_type, key, error_reason(error))
+
+    if len(keys) <= 1:
+        return [guarded(key) for key in keys]
+    with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+        return list(pool.map(guarded, keys))
+
+
+def tag_index(ctx: SweepContext, resource_type_filters: list[str]) -> dict[str, dict[str, str]]:
+    """Tags by ARN for services whose list APIs return no tags (one paginated call for all of them).
+
+    GetResources returns every resource that has or had tags; one it does not return has none.
+    """
+    index: dict[str, dict[str, str]] = {}
+    tagging = client("resourcegroupstaggingapi")
+    for page in pages(tagging, "get_resources", 100, ResourceTypeFilters=resource_type_filters):
+        for mapping in page.get("ResourceTagMappingList", []):
+            index[mapping["ResourceARN"]] = tag_dict(mapping.get("Tags"))
+    return index
+
+
+# --- resource listers shared by the checks -------------------------------------------------------
+
+
+def ebs_volumes(ctx: SweepContext) -> Iterator[Listed]:
+    for page in pages(client("ec2"), "describe_volumes", 500):
+        for volume in page.get("Volumes", []):
+            yield ConfigurationItem(
+                resource_type=VOLUME,
+                resource_id=volume["VolumeId"],
+                arn=ctx.arn("ec2", f"volume/{volume['VolumeId']}"),
+                configuration=volume,
+                tags=tag_dict(volume.get("Tags")),
+            )
+
+
+def ec2_instances(ctx: SweepContext) -> Iterator[Listed]:
+    live = ["pending", "running", "shutting-down", "stopping", "stopped"]
+    request = {"Filters": [{"Name": "instance-state-name", "Values": live}]}
+    for page in pages(client("ec2"), "describe_instances", 1000, **request):
+        for reservation in page.get("Reservations", []):
+            for instance in reservation.get("Instances", []):
+                yield ConfigurationItem(
+                    resource_type=INSTANCE,
+                    resource_id=instance["InstanceId"],
+                    arn=ctx.arn("ec2", f"instance/{instance['InstanceId']}"),
+                    configuration=instance,
+                    tags=tag_dict(instance.get("Tags")),
+                )
+
+
+def rds_instances(ctx: SweepContext) -> Iterator[Listed]:
+    # Config identifies DB instances by their DbiResourceId ("db-..."), not their name.
+    for page in pages(client("rds"), "describe_db_instances", 100):
+        for db in page.get("DBInstances", []):
+            yield ConfigurationItem(
+                resource_type=DB_INSTANCE,
+                resource_id=db["DbiResourceId"],
+                arn=db.get("DBInstanceArn"),
+                configuration=db,
+                tags=tag_dict(db.get("TagList")),
+            )
+
+
+def rds_clusters(ctx: SweepContext) -> Iterator[Listed]:
+    for page in pages(client("rds"), "describe_db_clusters", 100):
+        for cluster in page.get("DBClusters", []):
+            yield ConfigurationItem(
+                resource_type=DB_CLUSTER,
+                resource_id=cluster["DbClusterResourceId"],
+                arn=cluster.get("DBClusterArn"),
+                configuration=cluster,
+                tags=tag_dict(cluster.get("TagList")),
+            )
+
+
+def efs_file_systems(ctx: SweepContext) -> list[dict[str, Any]]:
+    return [fs for page in pages(client("efs"), "describe_file_systems", 100) for fs in page["FileSystems"]]
+
+
+def efs_item(
+    ctx: SweepContext, fs: Mapping[str, Any], extra: Mapping[str, Any] | None = None
+) -> ConfigurationItem:
+    return ConfigurationItem(
+        resource_type=FILE_SYSTEM,
+        resource_id=fs["FileSystemId"],
+        arn=fs.get("FileSystemArn") or ctx.arn("elasticfilesystem", f"file-system/{fs['FileSystemId']}"),
+        configuration={**fs, **(extra or {})},
+        tags=tag_dict(fs.get("Tags")),
+    )
+
+
+def dynamodb_table_names(ctx: SweepContext) -> list[str]:
+    return [name for page in pages(client("dynamodb"), "list_tables", 100) for name in page["TableNames"]]
+
+
+def s3_bucket_names(ctx: SweepContext) -> list[str]:
+    """Buckets located in the sweep's region (ListBuckets is account-wide without ``BucketRegion``)."""
+    found = pages(client("s3"), "list_buckets", 10000, BucketRegion=ctx.region)
+    return [bucket["Name"] for page in found for bucket in page.get("Buckets", [])]
+
+
+def sns_topic_arns(ctx: SweepContext) -> list[str]:
+    return [
+        topic["TopicArn"] for page in pages(client("sns"), "list_topics", None) for topic in page["Topics"]
+    ]
+
+
+def sqs_queue_urls(ctx: SweepContext) -> list[str]:
+    return [url for page in pages(client("sqs"), "list_queues", 1000) for url in page.get("QueueUrls", [])]
+
+
+def sqs_queue_arn(ctx: SweepContext, url: str) -> str:
+    # Queue URLs end in /<account>/<name>, whatever the endpoint host.
+    account, name = url.rstrip("/").split("/")[-2:]
+    return f"arn:{ctx.partition}:sqs:{ctx.region}:{account}:{name}"
