@@ -1,7 +1,7 @@
 """ComplianceHub: what exists once per stack, in the primary region.
 
 The KMS key and archive bucket every region delivers to, the IAM roles (IAM is global), the alert
-topic and the rule that feeds it, and the aggregator over every configured region.
+topic and the rules that feed it, and the aggregator over every configured region.
 """
 
 from __future__ import annotations
