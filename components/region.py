@@ -53,13 +53,16 @@ def recording_group(settings: Settings, is_primary: bool) -> aws.cfg.RecorderRec
                 aws.cfg.RecorderRecordingGroupRecordingStrategyArgs(use_only="ALL_SUPPORTED_RESOURCE_TYPES")
             ],
         )
-    resource_types = [*recorded_resource_types(), *settings.extra_resource_types]
+    resource_types = {*recorded_resource_types(), *settings.extra_resource_types}
     if is_primary:
-        resource_types += GLOBAL_RESOURCE_TYPES
+        resource_types |= set(GLOBAL_RESOURCE_TYPES)
+    else:
+        # Extra global types too are recorded once, in the primary region.
+        resource_types -= set(GLOBAL_RESOURCE_TYPES)
     return aws.cfg.RecorderRecordingGroupArgs(
         all_supported=False,
         include_global_resource_types=False,
-        resource_types=sorted(set(resource_types)),
+        resource_types=sorted(resource_types),
         recording_strategies=[
             aws.cfg.RecorderRecordingGroupRecordingStrategyArgs(use_only="INCLUSION_BY_RESOURCE_TYPES")
         ],

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import botocore.model
+import botocore.session
 
 from components import naming
 from components.catalog import CHECKS
@@ -58,7 +60,6 @@ MAX_BACKUP_RETENTION_DAYS = 35
 # Config rejects InputParameters longer than this.
 MAX_INPUT_PARAMETERS_LENGTH = 1024
 
-RESOURCE_TYPE_PATTERN = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
 EMAIL_PATTERN = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 TAG_KEY_PATTERN = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
 KMS_KEY_ARN_PATTERN = re.compile(r"^arn:aws:kms:[a-z0-9-]+:\d{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$")
@@ -96,6 +97,15 @@ class Settings:
 
     def manages_recorder(self, region: str) -> bool:
         return region not in self.existing_recorder_regions
+
+
+@functools.cache
+def recordable_resource_types() -> frozenset[str]:
+    """The resource types AWS Config records, from botocore's bundled Config service model."""
+    model = botocore.session.get_session().get_service_model("config")
+    shape = model.shape_for("ResourceType")
+    assert isinstance(shape, botocore.model.StringShape)
+    return frozenset(shape.enum)
 
 
 @functools.cache
@@ -268,9 +278,12 @@ def _validate(s: Settings) -> list[str]:
     problems.extend(_required_tag_problems(s.required_tags))
     problems.extend(_own_tag_problems(s.required_tags, s.resource_tags))
 
-    bad_types = [t for t in s.extra_resource_types if not RESOURCE_TYPE_PATTERN.match(t)]
+    bad_types = [t for t in s.extra_resource_types if t not in recordable_resource_types()]
     if bad_types:
-        problems.append(f"extraResourceTypes must look like AWS::Service::Type, got: {', '.join(bad_types)}")
+        problems.append(
+            f"extraResourceTypes has type(s) AWS Config does not record: {', '.join(bad_types)} "
+            "(expected names like AWS::Lambda::Function)"
+        )
     if s.record_all_resource_types and s.extra_resource_types:
         problems.append(
             "extraResourceTypes cannot be combined with recordAllResourceTypes (which records them all)"

@@ -94,11 +94,13 @@ def test_recording_all_types_includes_global_ones_in_the_primary_region_only() -
         assert recorder["recordingMode"] == {"recordingFrequency": "DAILY"}
 
 
-def test_extra_resource_types_are_recorded_everywhere() -> None:
-    deployment = run_program({**DEV_CONFIG, "extraResourceTypes": ["AWS::Lambda::Function"]})
+def test_extra_resource_types_are_recorded_everywhere_but_global_ones_once() -> None:
+    extras = ["AWS::Lambda::Function", "AWS::IAM::Role"]
+    deployment = run_program({**DEV_CONFIG, "extraResourceTypes": extras})
     for region in REGIONS:
         group = one_in_region(deployment, "aws:cfg/recorder:Recorder", region).inputs["recordingGroup"]
         assert "AWS::Lambda::Function" in group["resourceTypes"]
+        assert ("AWS::IAM::Role" in group["resourceTypes"]) is (region == "us-east-1")
 
 
 def test_existing_recorder_regions_get_rules_but_no_recording_resources() -> None:

@@ -165,8 +165,9 @@ def test_every_problem_is_reported_in_one_error() -> None:
         ),
         (
             {"extraResourceTypes": ["Lambda::Function"]},
-            "extraResourceTypes must look like AWS::Service::Type",
+            "type(s) AWS Config does not record: Lambda::Function",
         ),
+        ({"extraResourceTypes": ["AWS::Foo::Bar"]}, "type(s) AWS Config does not record: AWS::Foo::Bar"),
         (
             {"extraResourceTypes": ["AWS::Lambda::Function"], "recordAllResourceTypes": True},
             "cannot be combined with recordAllResourceTypes",
