@@ -16,12 +16,10 @@ from components import naming, policies
 from components.alerts import ALERT_KINDS
 from components.catalog import CHECKS
 from components.provider import regional_provider
-from components.settings import Settings
+from components.settings import ARCHIVE_TRANSITION_DAYS, Settings
 
 CONFIG_SERVICE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
 TOPIC_DISPLAY_NAME = "Config Compliance Alerts"
-# Archived history older than this moves to Glacier Instant Retrieval (still readable at once).
-ARCHIVE_TRANSITION_DAYS = 90
 NONCURRENT_VERSION_DAYS = 30
 INCOMPLETE_UPLOAD_DAYS = 7
 

@@ -13,7 +13,7 @@ from components.catalog import CHECKS
 # The kinds of alert routed to the topic (see components/alerts.py), as they appear in rule names.
 NON_COMPLIANT_ALERT = "noncompliant"
 EVALUATOR_ERRORS_ALERT = "eval-errors"
-ALERT_KINDS = (NON_COMPLIANT_ALERT, EVALUATOR_ERRORS_ALERT)
+ALERT_KIND_NAMES = (NON_COMPLIANT_ALERT, EVALUATOR_ERRORS_ALERT)
 
 SUFFIX_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # Account ids are always 12 digits, so any one measures the names that contain it.
@@ -89,13 +89,13 @@ def suffix_problems(suffix: str, regions: tuple[str, ...]) -> list[str]:
         ("S3 bucket name", bucket(suffix, SAMPLE_ACCOUNT), 63),
         ("IAM role name", evaluator_role(longest_check, suffix), 64),
         ("IAM role name", alert_forwarder_role(suffix), 64),
-        *(("EventBridge rule name", alert_rule(kind, suffix), 64) for kind in ALERT_KINDS),
+        *(("EventBridge rule name", alert_rule(kind, suffix), 64) for kind in ALERT_KIND_NAMES),
     ]
     region = max(regions, key=len, default="")
     if region:
         limits += [
             ("Lambda function name", function(longest_check, suffix, region), 64),
-            *(("EventBridge rule name", forward_rule(kind, suffix, region), 64) for kind in ALERT_KINDS),
+            *(("EventBridge rule name", forward_rule(kind, suffix, region), 64) for kind in ALERT_KIND_NAMES),
             ("Config rule name", config_rule(longest_check, suffix, region), 128),
         ]
     too_long = [

@@ -52,7 +52,8 @@ LOG_RETENTION_DAYS = (
     3288,
     3653,
 )
-# Archived history moves to a cheaper tier after this many days; retention must outlast it.
+# Archived history moves to Glacier Instant Retrieval after this many days (S3 lifecycle leaves objects
+# under 128 KB where they are, by default); retention must outlast it.
 ARCHIVE_TRANSITION_DAYS = 90
 MAX_ARCHIVE_RETENTION_DAYS = 36500
 # RDS keeps automated backups for at most 35 days.

@@ -188,10 +188,6 @@ def _tables(ctx: SweepContext) -> list[Listed]:
     return inventory.map_bounded(inventory.TABLE, inventory.dynamodb_table_names(ctx), fetch)
 
 
-def _file_systems(ctx: SweepContext) -> list[Listed]:
-    return [inventory.efs_item(ctx, fs) for fs in inventory.efs_file_systems(ctx)]
-
-
 def _topics(ctx: SweepContext) -> list[Listed]:
     sns = client("sns")
 
@@ -232,7 +228,7 @@ CHECK = Check(
         inventory.DB_INSTANCE: inventory.rds_instances,
         inventory.DB_CLUSTER: inventory.rds_clusters,
         inventory.TABLE: _tables,
-        inventory.FILE_SYSTEM: _file_systems,
+        inventory.FILE_SYSTEM: inventory.efs_items,
         inventory.TOPIC: _topics,
         inventory.QUEUE: _queues,
     },

@@ -182,6 +182,11 @@ def efs_item(
     )
 
 
+def efs_items(ctx: SweepContext) -> list[Listed]:
+    """The region's EFS file systems as configuration items (the describe call carries everything)."""
+    return [efs_item(ctx, fs) for fs in efs_file_systems(ctx)]
+
+
 def dynamodb_table_names(ctx: SweepContext) -> list[str]:
     return [name for page in pages(client("dynamodb"), "list_tables", 100) for name in page["TableNames"]]
 

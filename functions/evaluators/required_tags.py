@@ -112,10 +112,6 @@ def _queues(ctx: SweepContext) -> list[Listed]:
     )
 
 
-def _file_systems(ctx: SweepContext) -> list[Listed]:
-    return [inventory.efs_item(ctx, fs) for fs in inventory.efs_file_systems(ctx)]
-
-
 def _evaluator(required: tuple[RequiredTag, ...]) -> Evaluator:
     return lambda item: evaluate(item, required)
 
@@ -131,7 +127,7 @@ CHECK = Check(
         inventory.DB_INSTANCE: inventory.rds_instances,
         inventory.DB_CLUSTER: inventory.rds_clusters,
         inventory.TABLE: _tables,
-        inventory.FILE_SYSTEM: _file_systems,
+        inventory.FILE_SYSTEM: inventory.efs_items,
         inventory.TOPIC: _topics,
         inventory.QUEUE: _queues,
     },
