@@ -28,6 +28,13 @@ RULE = RuleOutput("backup", "compliance-backup-dev-us-east-1", FUNCTION)
 TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:config-compliance-alerts-dev"
 
 
+# What an evaluator's failed run leaves as the rule's last error (see evaluators/errors.py).
+LAMBDA_ERROR = (
+    "EvaluationIncompleteError: backup: could not evaluate or post (1): "
+    "AWS::EC2::Volume vol-0abc (AccessDenied)"
+)
+
+
 def _client(service: str) -> Any:
     return boto3.client(  # type: ignore[call-overload]
         service, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
@@ -276,13 +283,13 @@ def test_a_failed_last_invocation_fails_with_its_error(config: tuple[Any, Stubbe
             "LastSuccessfulEvaluationTime": NOW - timedelta(hours=7),
             "LastFailedInvocationTime": NOW - timedelta(hours=1),
             "LastErrorCode": "Function.Unhandled",
-            "LastErrorMessage": "EvaluationError: could not evaluate vol-0abc",
+            "LastErrorMessage": LAMBDA_ERROR,
         },
     )
     assert check_rule(client, RULE, "Six_Hours", NOW) == (
         Verdict.FAIL,
         "rule compliance-backup-dev-us-east-1: last invocation failed at 2026-11-26 11:00 UTC: "
-        "Function.Unhandled: EvaluationError: could not evaluate vol-0abc",
+        f"Function.Unhandled: {LAMBDA_ERROR}",
     )
 
 
