@@ -156,7 +156,11 @@ def configuration_item(
     supplementary: dict[str, Any] | None = None,
     arn: str | None = None,
 ) -> dict[str, Any]:
-    """A notification configuration item; 1.2 items spell the ARN ``ARN``, 1.3 items ``arn``."""
+    """A notification configuration item as Config sends it.
+
+    Both vintages spell the ARN ``ARN``; they differ in the state hash key (1.2
+    ``configurationItemMD5Hash``, 1.3 ``configurationStateMd5Hash``), which evaluations do not read.
+    """
     item: dict[str, Any] = {
         "configurationItemVersion": version,
         "configurationItemCaptureTime": CAPTURE_TIME,
@@ -172,7 +176,8 @@ def configuration_item(
         "tags": {} if tags is None else tags,
         "relationships": [],
     }
-    item["ARN" if version == "1.2" else "arn"] = arn or f"arn:aws:test:{REGION}:{ACCOUNT}:{resource_id}"
+    item["ARN"] = arn or f"arn:aws:test:{REGION}:{ACCOUNT}:{resource_id}"
+    item["configurationItemMD5Hash" if version == "1.2" else "configurationStateMd5Hash"] = ""
     return item
 
 
