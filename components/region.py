@@ -74,7 +74,6 @@ class RegionalCompliance(pulumi.ComponentResource):
         self, name: str, args: RegionalComplianceArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("config-compliance:region:RegionalCompliance", name, None, opts)
-        self.region = args.region
         settings = args.settings
         self.provider = regional_provider(name, args.region, settings, parent=self)
         child = pulumi.ResourceOptions(parent=self, provider=self.provider)
