@@ -22,6 +22,7 @@ import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.validate import validate_parameters
 
+from components import naming
 from verification.clients import AwsClient, AwsClients
 
 ACCOUNT = "123456789012"
@@ -31,9 +32,10 @@ PRIMARY = "us-east-1"
 # eu-west-1 plays an account region whose recorder pre-exists (existingRecorderRegions).
 UNMANAGED = "eu-west-1"
 CHECKS = ("encryption", "required-tags", "backup")
-BUCKET = f"config-archive-{SUFFIX}-{ACCOUNT}"
-TOPIC = f"config-compliance-alerts-{SUFFIX}"
-AGGREGATOR = f"config-compliance-{SUFFIX}"
+# The names the program gives (components/naming.py).
+BUCKET = naming.bucket(SUFFIX, ACCOUNT)
+TOPIC = naming.topic(SUFFIX)
+AGGREGATOR = naming.aggregator(SUFFIX)
 FREQUENCY = "Six_Hours"
 
 
@@ -49,15 +51,15 @@ def aws(service: str, region: str) -> AwsClient:
 
 
 def recorder_name(region: str) -> str:
-    return f"config-recorder-{SUFFIX}-{region}"
+    return naming.recorder(SUFFIX, region)
 
 
 def channel_name(region: str) -> str:
-    return f"config-delivery-{SUFFIX}-{region}"
+    return naming.delivery_channel(SUFFIX, region)
 
 
 def rule_name(check: str, region: str) -> str:
-    return f"compliance-{check}-{SUFFIX}-{region}"
+    return naming.config_rule(check, SUFFIX, region)
 
 
 def _function_zip() -> bytes:
@@ -71,7 +73,7 @@ def build_stack(outputs_regions: tuple[str, ...] = REGIONS) -> dict[str, Any]:
     """Creates what `pulumi up` would in moto and returns the stack outputs the program exports."""
     iam = aws("iam", PRIMARY)
     config_role = iam.create_role(
-        RoleName=f"config-recorder-{SUFFIX}",
+        RoleName=naming.config_role(SUFFIX),
         AssumeRolePolicyDocument=assume_role_policy("config.amazonaws.com"),
     )["Role"]["Arn"]
     evaluator_role = iam.create_role(
