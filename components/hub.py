@@ -14,7 +14,7 @@ import pulumi_aws as aws
 
 from components import naming, policies
 from components.alerts import ALERT_KINDS
-from components.catalog import CHECKS
+from components.catalog import CHECKS, Check
 from components.provider import regional_provider
 from components.settings import ARCHIVE_TRANSITION_DAYS, Settings
 
@@ -102,7 +102,7 @@ class ComplianceHub(pulumi.ComponentResource):
         ]
 
         self.evaluator_roles = {
-            check.name: self._evaluator_role(name, check.name, settings, child) for check in CHECKS
+            check.name: self._evaluator_role(name, check, settings, child) for check in CHECKS
         }
         self.primary_bus_arn = primary_bus_arn(settings.primary_region, self.account_id)
         self.alert_forwarder_role_arn = self._alert_forwarder_role(name, settings, child)
@@ -214,23 +214,20 @@ class ComplianceHub(pulumi.ComponentResource):
         )
 
     def _evaluator_role(
-        self, name: str, check: str, settings: Settings, child: pulumi.ResourceOptions
+        self, name: str, check: Check, settings: Settings, child: pulumi.ResourceOptions
     ) -> EvaluatorRole:
         role = aws.iam.Role(
-            f"{name}-{check}-role",
-            name=naming.evaluator_role(check, settings.environment_suffix),
+            f"{name}-{check.name}-role",
+            name=naming.evaluator_role(check.name, settings.environment_suffix),
             assume_role_policy=pulumi.Output.json_dumps(policies.evaluator_trust(self.account_id)),
             opts=child,
         )
-        catalogue_entry = next(entry for entry in CHECKS if entry.name == check)
         policy = aws.iam.RolePolicy(
-            f"{name}-{check}-role-policy",
+            f"{name}-{check.name}-role-policy",
             role=role.name,
             policy=self.account_id.apply(
                 lambda account: json.dumps(
-                    policies.evaluator_policy(
-                        catalogue_entry, account, log_group_arns(check, settings, account)
-                    )
+                    policies.evaluator_policy(check, account, log_group_arns(check.name, settings, account))
                 )
             ),
             opts=child,

@@ -33,10 +33,6 @@ class RuleEvent:
     # The changed item (change events) or the summary of it (oversized events); None when scheduled.
     item: ConfigurationItem | None
 
-    @property
-    def test_mode(self) -> bool:
-        return self.result_token == TEST_MODE_TOKEN
-
 
 def _json_field(event: Mapping[str, Any], name: str) -> dict[str, Any]:
     raw = event[name]

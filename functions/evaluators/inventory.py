@@ -99,7 +99,7 @@ def map_bounded(
 
 
 def tag_index(ctx: SweepContext, resource_type_filters: list[str]) -> dict[str, dict[str, str]]:
-    """Tags by ARN for services whose list APIs return no tags (one paginated call for all of them).
+    """Tags by ARN, from the tagging API, for resource types whose list APIs return no tags.
 
     GetResources returns every resource that has or had tags; one it does not return has none.
     """

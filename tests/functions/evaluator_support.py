@@ -240,3 +240,21 @@ def _event(
 
 NOTIFICATION_DATETIME = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 CAPTURE_DATETIME = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+def previous_results(results: list[tuple[str, str]], rule_name: str = RULE_NAME) -> dict[str, Any]:
+    """A GetComplianceDetailsByConfigRule response holding the rule's results for (type, id) pairs."""
+    return {
+        "EvaluationResults": [
+            {
+                "EvaluationResultIdentifier": {
+                    "EvaluationResultQualifier": {
+                        "ConfigRuleName": rule_name,
+                        "ResourceType": resource_type,
+                        "ResourceId": resource_id,
+                    }
+                }
+            }
+            for resource_type, resource_id in results
+        ]
+    }

@@ -33,7 +33,7 @@ def test_change_event_parses_item_and_parameters() -> None:
     assert parsed.item.capture_time == CAPTURE_DATETIME
     assert parsed.item.configuration == {"encrypted": True}
     assert parsed.item.tags == {"a": "b"}
-    assert not parsed.test_mode
+    assert parsed.result_token == "token-1"
 
 
 def test_scheduled_event_needs_no_item() -> None:
@@ -42,7 +42,7 @@ def test_scheduled_event_needs_no_item() -> None:
     assert parsed.item is None
     assert parsed.notification_time == NOTIFICATION_DATETIME
     assert parsed.account_id == ACCOUNT
-    assert parsed.test_mode
+    assert parsed.result_token == "TESTMODE"
     assert parsed.parameters == {}
 
 

@@ -23,6 +23,7 @@ from evaluator_support import (
     configuration_item,
     give_db_instance_unique_resource_id,
     oversized_event,
+    previous_results,
     scheduled_event,
 )
 from evaluators import backup, encryption, required_tags
@@ -231,23 +232,7 @@ def test_sweep_marks_vanished_resources_not_applicable(api: ApiCalls) -> None:
         ("AWS::EC2::Volume", ids["vol_enc"]),
         ("AWS::Lambda::Function", "f"),
     ]
-    api.respond(
-        "GetComplianceDetailsByConfigRule",
-        lambda params: {
-            "EvaluationResults": [
-                {
-                    "EvaluationResultIdentifier": {
-                        "EvaluationResultQualifier": {
-                            "ConfigRuleName": params["ConfigRuleName"],
-                            "ResourceType": t,
-                            "ResourceId": i,
-                        }
-                    }
-                }
-                for t, i in previous
-            ]
-        },
-    )
+    api.respond("GetComplianceDetailsByConfigRule", lambda params: previous_results(previous))
     encryption.handler(scheduled_event(), None)
     verdicts = api.verdicts()
     assert verdicts["vol-gone"] == "NOT_APPLICABLE"
@@ -285,19 +270,7 @@ def test_failed_listing_keeps_that_types_previous_results(api: ApiCalls) -> None
     api.respond("DescribeVolumes", lambda params: aws_error("UnauthorizedOperation", "no", 403))
     api.respond(
         "GetComplianceDetailsByConfigRule",
-        lambda params: {
-            "EvaluationResults": [
-                {
-                    "EvaluationResultIdentifier": {
-                        "EvaluationResultQualifier": {
-                            "ConfigRuleName": RULE_NAME,
-                            "ResourceType": "AWS::EC2::Volume",
-                            "ResourceId": "vol-old",
-                        }
-                    }
-                }
-            ]
-        },
+        lambda params: previous_results([("AWS::EC2::Volume", "vol-old")]),
     )
     with pytest.raises(EvaluationIncompleteError, match=r"AWS::EC2::Volume \* \(UnauthorizedOperation: no\)"):
         encryption.handler(scheduled_event(), None)

@@ -18,6 +18,8 @@ from evaluators.verdicts import MAX_ANNOTATION, Compliance, Evaluation, MissingE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from components.catalog import recorded_resource_types
+
 PUT_EVALUATIONS = botocore.session.get_session().get_service_model("config").operation_model("PutEvaluations")
 
 FIELD_NAMES = [
@@ -57,18 +59,8 @@ VALUES = [
     "7",
     "alias/aws/sqs",
 ]
-RESOURCE_TYPES = [
-    "AWS::EC2::Volume",
-    "AWS::EC2::Instance",
-    "AWS::S3::Bucket",
-    "AWS::RDS::DBInstance",
-    "AWS::RDS::DBCluster",
-    "AWS::DynamoDB::Table",
-    "AWS::EFS::FileSystem",
-    "AWS::SNS::Topic",
-    "AWS::SQS::Queue",
-    "AWS::Lambda::Function",
-]
+# Every type the rules are scoped to, plus one no check evaluates.
+RESOURCE_TYPES = [*recorded_resource_types(), "AWS::Lambda::Function"]
 
 scalars = st.none() | st.booleans() | st.integers(-5, 50) | st.sampled_from(VALUES) | st.text(max_size=12)
 json_values = st.recursive(

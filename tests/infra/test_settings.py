@@ -131,6 +131,7 @@ def test_every_problem_is_reported_in_one_error() -> None:
         ({"regions": ["us-east-1", "moon-1"]}, "unknown or unsupported region(s): moon-1"),
         ({"regions": ["us-east-1", "us-east-1"]}, "lists region(s) more than once: us-east-1"),
         ({"regions": "us-east-1"}, "regions must be a list of strings"),
+        ({"notificationEmails": [1, 2]}, "notificationEmails must be a list of strings"),
         ({"primaryRegion": "ap-south-1"}, "primaryRegion 'ap-south-1' is not one of regions"),
         ({"existingRecorderRegions": ["ap-south-1"]}, "existingRecorderRegions has region(s) not in regions"),
         (
