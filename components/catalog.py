@@ -134,7 +134,10 @@ BACKUP = Check(
         Permission("backup:GetBackupSelection", "arn:aws:backup:*:{account}:backup-plan:*"),
         Permission("tag:GetResources"),
     ),
-    parameters=lambda settings: {"minRetentionDays": str(settings.min_backup_retention_days)},
+    parameters=lambda settings: {
+        "minRetentionDays": str(settings.min_backup_retention_days),
+        "requireBackupPlan": str(settings.require_backup_plan).lower(),
+    },
 )
 
 CHECKS: tuple[Check, ...] = (ENCRYPTION, REQUIRED_TAGS, BACKUP)
@@ -147,6 +150,21 @@ EVALUATOR_PERMISSIONS: tuple[Permission, ...] = (
 )
 
 
+# IAM is global: its items are recorded in the primary region only, or every region would repeat them.
+GLOBAL_RESOURCE_TYPES = ("AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role", "AWS::IAM::Policy")
+
+
 def recorded_resource_types() -> tuple[str, ...]:
     """Every resource type some check evaluates, each once, in catalogue order."""
     return tuple(dict.fromkeys(t for check in CHECKS for t in check.resource_types))
+
+
+def recorded_types_in_region(settings: Settings, is_primary: bool) -> tuple[str, ...]:
+    """The explicit resource types a recorder records in one region (not with recordAllResourceTypes)."""
+    resource_types = {*recorded_resource_types(), *settings.extra_resource_types}
+    if is_primary:
+        resource_types |= set(GLOBAL_RESOURCE_TYPES)
+    else:
+        # Extra global types too are recorded once, in the primary region.
+        resource_types -= set(GLOBAL_RESOURCE_TYPES)
+    return tuple(sorted(resource_types))

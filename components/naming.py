@@ -76,6 +76,38 @@ def forward_rule(kind: str, suffix: str, region: str) -> str:
     return f"config-{kind}-fwd-{suffix}-{region}"
 
 
+def dead_letter_queue(suffix: str, region: str) -> str:
+    return f"config-alert-dlq-{suffix}-{region}"
+
+
+def alert_delivery_alarm(suffix: str, region: str) -> str:
+    """Goes off when an alert-path rule of the region fails to deliver (EventBridge FailedInvocations)."""
+    return f"config-alert-delivery-failed-{suffix}-{region}"
+
+
+def dead_letters_alarm(suffix: str, region: str) -> str:
+    """Goes off when an undeliverable alert lands in the region's dead-letter queue."""
+    return f"config-alert-dead-letters-{suffix}-{region}"
+
+
+def dashboard(suffix: str) -> str:
+    return f"config-compliance-{suffix}"
+
+
+def member_evaluation_role(suffix: str) -> str:
+    """The role the evaluators assume in each member account (organization scope)."""
+    return f"config-compliance-member-{suffix}"
+
+
+def organization_aggregator_role(suffix: str) -> str:
+    return f"config-org-aggregator-{suffix}"
+
+
+def member_stack_set(part: str, suffix: str) -> str:
+    """A StackSet of the member baseline: ``part`` is ``roles`` (IAM, one region) or ``regional``."""
+    return f"config-compliance-{part}-{suffix}"
+
+
 def suffix_problems(suffix: str, regions: tuple[str, ...]) -> list[str]:
     if not suffix:
         return ["environmentSuffix is required (e.g. dev, prod)"]

@@ -10,13 +10,11 @@ import pulumi_aws as aws
 
 from components import naming, policies
 from components.alerts import ALERT_KINDS
-from components.catalog import CHECKS, Check, recorded_resource_types
+from components.catalog import CHECKS, Check, recorded_types_in_region
 from components.hub import ComplianceHub
 from components.provider import regional_provider
 from components.settings import Settings
 
-# IAM is global: its items are recorded in the primary region only, or every region would repeat them.
-GLOBAL_RESOURCE_TYPES = ("AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role", "AWS::IAM::Policy")
 CHANGE_MESSAGE_TYPES = (
     "ConfigurationItemChangeNotification",
     "OversizedConfigurationItemChangeNotification",
@@ -53,16 +51,10 @@ def recording_group(settings: Settings, is_primary: bool) -> aws.cfg.RecorderRec
                 aws.cfg.RecorderRecordingGroupRecordingStrategyArgs(use_only="ALL_SUPPORTED_RESOURCE_TYPES")
             ],
         )
-    resource_types = {*recorded_resource_types(), *settings.extra_resource_types}
-    if is_primary:
-        resource_types |= set(GLOBAL_RESOURCE_TYPES)
-    else:
-        # Extra global types too are recorded once, in the primary region.
-        resource_types -= set(GLOBAL_RESOURCE_TYPES)
     return aws.cfg.RecorderRecordingGroupArgs(
         all_supported=False,
         include_global_resource_types=False,
-        resource_types=sorted(resource_types),
+        resource_types=list(recorded_types_in_region(settings, is_primary)),
         recording_strategies=[
             aws.cfg.RecorderRecordingGroupRecordingStrategyArgs(use_only="INCLUSION_BY_RESOURCE_TYPES")
         ],

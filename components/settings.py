@@ -94,6 +94,7 @@ class Settings:
     require_kms: bool
     allowed_kms_key_arns: tuple[str, ...]
     min_backup_retention_days: int
+    require_backup_plan: bool
     resource_tags: Mapping[str, str]
 
     def manages_recorder(self, region: str) -> bool:
@@ -192,6 +193,7 @@ KNOWN_KEYS = (
     "requireKms",
     "allowedKmsKeyArns",
     "minBackupRetentionDays",
+    "requireBackupPlan",
     "resourceTags",
 )
 
@@ -223,6 +225,7 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
         require_kms=read.boolean("requireKms", False),
         allowed_kms_key_arns=read.string_list("allowedKmsKeyArns", ()),
         min_backup_retention_days=read.integer("minBackupRetentionDays", 7),
+        require_backup_plan=read.boolean("requireBackupPlan", True),
         resource_tags={**stack_tags(suffix), **read.tags("resourceTags")},
     )
     problems.extend(_validate(settings))

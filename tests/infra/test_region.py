@@ -7,8 +7,7 @@ from collections import Counter
 
 import pytest
 
-from components.catalog import CHECKS
-from components.region import GLOBAL_RESOURCE_TYPES
+from components.catalog import CHECKS, GLOBAL_RESOURCE_TYPES
 from tests.infra.conftest import DEV_CONFIG
 from tests.infra.program import ACCOUNT_ID, Deployment, Registration, run_program
 
@@ -184,6 +183,7 @@ def test_rule_parameters_come_from_settings() -> None:
                 f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
             ],
             "minBackupRetentionDays": "14",
+            "requireBackupPlan": "false",
             "evaluationFrequency": "One_Hour",
         }
     )
