@@ -1,0 +1,207 @@
+"""The compliance dashboard: one CloudWatch dashboard, in the primary region, over every configured region.
+
+Built from the catalogue, the alert kinds and the settings alone: a new check, alert kind or region
+shows up without editing this module. CloudWatch metrics are regional, so every metric names its own
+region (the per-metric ``region`` rendering option of the dashboard body, which aws-cdk's
+aws-cloudwatch renders the same way, lib/private/rendering.ts); the widget's own region is the primary.
+
+Limits (CloudWatch API Reference, "Dashboard Body Structure and Syntax": 0 to 500 widgets; CloudWatch
+User Guide, "CloudWatch service quotas": up to 500 metrics per widget and 2,500 per dashboard). The
+widget count does not grow with the regions (one row per check plus one for the alert path); the metrics
+per widget do, at most two per region (the alert path's two rule kinds).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components import naming
+from components.alerts import ALERT_KINDS
+from components.catalog import CHECKS
+from components.settings import Settings
+
+# The namespace and metrics the periodic sweeps write in Embedded Metric Format (one summary record per
+# check per sweep, dimension Check).
+COMPLIANCE_NAMESPACE = "ConfigCompliance"
+NON_COMPLIANT_METRIC = "NonCompliant"
+
+# Seconds per datapoint of the service metrics (Lambda, EventBridge, SQS, SNS).
+SERVICE_PERIOD = 300
+# Hours between periodic evaluations: one sweep, so one NonCompliant datapoint, per graph period.
+SWEEP_HOURS = {"One_Hour": 1, "Three_Hours": 3, "Six_Hours": 6, "Twelve_Hours": 12, "TwentyFour_Hours": 24}
+
+GRID_WIDTH = 24
+WIDGET_HEIGHT = 6
+HEADER_HEIGHT = 3
+
+Widget = dict[str, Any]
+Metric = list[Any]
+
+
+def _metric(namespace: str, name: str, dimensions: dict[str, str], region: str, label: str) -> Metric:
+    """One line of a graph: ``[namespace, metric, dimension, value, ..., {options}]``."""
+    flat = [part for dimension in dimensions.items() for part in dimension]
+    return [namespace, name, *flat, {"region": region, "label": label}]
+
+
+def _graph(title: str, metrics: list[Metric], stat: str, period: int, settings: Settings) -> Widget:
+    return {
+        "type": "metric",
+        "properties": {
+            "title": title,
+            "view": "timeSeries",
+            "stacked": False,
+            "region": settings.primary_region,
+            "stat": stat,
+            "period": period,
+            "metrics": metrics,
+            "yAxis": {"left": {"min": 0}},
+        },
+    }
+
+
+def _check_widgets(check: str, settings: Settings) -> list[Widget]:
+    suffix = settings.environment_suffix
+    functions = {region: naming.function(check, suffix, region) for region in settings.regions}
+    return [
+        _graph(
+            f"{check}: NON_COMPLIANT resources, by region",
+            [
+                _metric(COMPLIANCE_NAMESPACE, NON_COMPLIANT_METRIC, {"Check": check}, region, region)
+                for region in settings.regions
+            ],
+            # A period is one sweep interval; Maximum keeps a repeated sweep from being counted twice.
+            "Maximum",
+            SWEEP_HOURS[settings.evaluation_frequency] * 3600,
+            settings,
+        ),
+        _graph(
+            f"{check}: evaluator errors, by region",
+            [
+                _metric("AWS/Lambda", "Errors", {"FunctionName": function}, region, region)
+                for region, function in functions.items()
+            ],
+            "Sum",
+            SERVICE_PERIOD,
+            settings,
+        ),
+        _graph(
+            f"{check}: evaluator duration (maximum, ms), by region",
+            [
+                _metric("AWS/Lambda", "Duration", {"FunctionName": function}, region, region)
+                for region, function in functions.items()
+            ],
+            "Maximum",
+            SERVICE_PERIOD,
+            settings,
+        ),
+    ]
+
+
+def alert_rule_names(settings: Settings, region: str) -> list[str]:
+    """The region's EventBridge rules on the alert path: to the topic (primary) or to the primary bus."""
+    suffix = settings.environment_suffix
+    if region == settings.primary_region:
+        return [naming.alert_rule(kind.name, suffix) for kind in ALERT_KINDS]
+    return [naming.forward_rule(kind.name, suffix, region) for kind in ALERT_KINDS]
+
+
+def _alert_path_widgets(settings: Settings) -> list[Widget]:
+    suffix = settings.environment_suffix
+    return [
+        _graph(
+            "Alert path: failed EventBridge deliveries, by region and rule",
+            [
+                _metric("AWS/Events", "FailedInvocations", {"RuleName": rule}, region, f"{region} {rule}")
+                for region in settings.regions
+                for rule in alert_rule_names(settings, region)
+            ],
+            "Sum",
+            SERVICE_PERIOD,
+            settings,
+        ),
+        _graph(
+            "Alert path: undelivered alerts in the dead-letter queues, by region",
+            [
+                _metric(
+                    "AWS/SQS",
+                    "ApproximateNumberOfMessagesVisible",
+                    {"QueueName": naming.dead_letter_queue(suffix, region)},
+                    region,
+                    region,
+                )
+                for region in settings.regions
+            ],
+            "Maximum",
+            SERVICE_PERIOD,
+            settings,
+        ),
+        _graph(
+            "Alert path: failed notifications of the alert topic",
+            [
+                _metric(
+                    "AWS/SNS",
+                    "NumberOfNotificationsFailed",
+                    {"TopicName": naming.topic(suffix)},
+                    settings.primary_region,
+                    f"{settings.primary_region} {naming.topic(suffix)}",
+                )
+            ],
+            "Sum",
+            SERVICE_PERIOD,
+            settings,
+        ),
+    ]
+
+
+def _header(settings: Settings) -> Widget:
+    checks = ", ".join(check.name for check in CHECKS)
+    regions = ", ".join(settings.regions)
+    return {
+        "type": "text",
+        "properties": {
+            "markdown": (
+                f"## Config compliance ({settings.environment_suffix})\n"
+                f"Checks: {checks}. Regions: {regions} (primary {settings.primary_region}); every line "
+                "is labelled with its region. Managed by Pulumi: edits made here are overwritten."
+            )
+        },
+    }
+
+
+def _place(rows: list[list[Widget]]) -> list[Widget]:
+    """Lays the rows out top to bottom, each row's widgets left to right on the 24-column grid."""
+    placed = []
+    y = 0
+    for row in rows:
+        width = GRID_WIDTH // len(row)
+        height = HEADER_HEIGHT if row[0]["type"] == "text" else WIDGET_HEIGHT
+        for column, widget in enumerate(row):
+            placed.append({**widget, "x": column * width, "y": y, "width": width, "height": height})
+        y += height
+    return placed
+
+
+def dashboard_body(settings: Settings) -> dict[str, Any]:
+    rows = [
+        [_header(settings)],
+        *(_check_widgets(check.name, settings) for check in CHECKS),
+        _alert_path_widgets(settings),
+    ]
+    return {"start": "-P7D", "periodOverride": "inherit", "widgets": _place(rows)}
+
+
+def compliance_dashboard(
+    name: str, settings: Settings, parent: pulumi.Resource, provider: aws.Provider
+) -> aws.cloudwatch.Dashboard:
+    """The dashboard, created with the primary region's provider (CloudWatch dashboards have no tags)."""
+    return aws.cloudwatch.Dashboard(
+        f"{name}-dashboard",
+        dashboard_name=naming.dashboard(settings.environment_suffix),
+        dashboard_body=json.dumps(dashboard_body(settings), allow_nan=False),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+    )
