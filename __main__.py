@@ -36,6 +36,7 @@ pulumi.export(
         for region, component in regions.items()
     },
 )
+pulumi.export("alertPath", {region: component.alert_path.output() for region, component in regions.items()})
 pulumi.export(
     "rules",
     {

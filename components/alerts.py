@@ -20,7 +20,8 @@ from components.catalog import CHECKS
 NameMatchers = list[Any]
 
 
-@dataclass(frozen=True)
+# Compared by identity: the kinds are the module's constants, usable as mapping keys.
+@dataclass(frozen=True, eq=False)
 class AlertKind:
     name: str
     description: str

@@ -13,7 +13,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming, policies
-from components.alerts import ALERT_KINDS
+from components.alert_path import RETRY_POLICY, AlertPath, DeadLetters, deliver_alerts
+from components.alerts import ALERT_KINDS, AlertKind
 from components.catalog import CHECKS, Check
 from components.provider import regional_provider
 from components.settings import ARCHIVE_TRANSITION_DAYS, Settings
@@ -119,7 +120,7 @@ class ComplianceHub(pulumi.ComponentResource):
             aws.sns.TopicSubscription(
                 f"{name}-alerts-{email}", topic=self.topic.arn, protocol="email", endpoint=email, opts=child
             )
-        self._route_alerts(name, settings, child)
+        self.alert_path = self._route_alerts(name, settings, child)
 
         self.aggregator = aws.cfg.ConfigurationAggregator(
             f"{name}-aggregator",
@@ -254,11 +255,11 @@ class ComplianceHub(pulumi.ComponentResource):
         )
         return role.arn
 
-    def _route_alerts(self, name: str, settings: Settings, child: pulumi.ResourceOptions) -> None:
+    def _route_alerts(self, name: str, settings: Settings, child: pulumi.ResourceOptions) -> AlertPath:
         """On the primary bus, one rule per alert kind sends the stack's events from every region to SNS."""
         suffix = settings.environment_suffix
         rules = {
-            kind.name: aws.cloudwatch.EventRule(
+            kind: aws.cloudwatch.EventRule(
                 f"{name}-{kind.name}-alert-rule",
                 name=naming.alert_rule(kind.name, suffix),
                 description=f"{kind.description}, from every region, to the alert topic",
@@ -277,14 +278,24 @@ class ComplianceHub(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        for kind in ALERT_KINDS:
+
+        def to_topic(
+            kind: AlertKind,
+            rule: aws.cloudwatch.EventRule,
+            dead_letters: DeadLetters,
+            opts: pulumi.ResourceOptions,
+        ) -> None:
             aws.cloudwatch.EventTarget(
                 f"{name}-{kind.name}-alert-target",
-                rule=rules[kind.name].name,
+                rule=rule.name,
                 arn=self.topic.arn,
                 target_id="alert-topic",
                 input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
                     input_paths=kind.input_paths, input_template=kind.template
                 ),
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[topic_policy])),
+                retry_policy=RETRY_POLICY,
+                dead_letter_config=dead_letters,
+                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[topic_policy])),
             )
+
+        return deliver_alerts(name, suffix, settings.primary_region, rules, to_topic, child)

@@ -96,15 +96,15 @@ def archive_bucket_policy(bucket: Text, account_id: Text) -> Document:
 def archive_key_policy(account_id: Text) -> Document:
     """The account administers the key; Config, EventBridge and SNS may only encrypt and decrypt with it."""
 
-    def service_use(sid: str, service: str) -> dict[str, Any]:
-        return {
+    def service_use(sid: str, service: str, condition: dict[str, Any] | None) -> dict[str, Any]:
+        statement = {
             "Sid": sid,
             "Effect": "Allow",
             "Principal": {"Service": service},
             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
             "Resource": "*",
-            "Condition": _source_account(account_id),
         }
+        return {**statement, "Condition": condition} if condition else statement
 
     return _document(
         {
@@ -114,9 +114,13 @@ def archive_key_policy(account_id: Text) -> Document:
             "Action": "kms:*",
             "Resource": "*",
         },
-        service_use("ConfigDeliversEncryptedHistory", "config.amazonaws.com"),
-        service_use("EventBridgePublishesEncryptedAlerts", "events.amazonaws.com"),
-        service_use("SnsUsesKeyForEncryptedTopic", "sns.amazonaws.com"),
+        service_use("ConfigDeliversEncryptedHistory", "config.amazonaws.com", _source_account(account_id)),
+        # No aws:SourceAccount, aws:SourceArn or aws:SourceOrgID here: the SNS Developer Guide (Managing
+        # Amazon SNS encryption keys and costs > "Configuring AWS KMS permissions" / compatibility with
+        # AWS services, sns-key-management.html) says EventBridge's publishes to an encrypted topic do
+        # not support them in the key policy; with one, every alert fails as FailedInvocations.
+        service_use("EventBridgePublishesEncryptedAlerts", "events.amazonaws.com", None),
+        service_use("SnsUsesKeyForEncryptedTopic", "sns.amazonaws.com", _source_account(account_id)),
     )
 
 
@@ -209,6 +213,32 @@ def alert_topic_policy(topic_arn: Text, account_id: Text, alert_rule_arns: Seque
             "Principal": "*",
             "Action": "sns:Publish",
             "Resource": topic_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    )
+
+
+def dead_letter_queue_policy(queue_arn: Text, rule_arns: Sequence[Text]) -> Document:
+    """Only the region's alert-path rules may send undeliverable events here, and only over TLS.
+
+    EventBridge User Guide, "Event retry policy and using dead-letter queues" (eb-rule-dlq.html): the DLQ
+    needs a queue policy allowing events.amazonaws.com sqs:SendMessage, scoped by aws:SourceArn to the rule.
+    """
+    return _document(
+        {
+            "Sid": "AlertRulesSendDeadLetters",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": list(rule_arns)}},
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:*",
+            "Resource": queue_arn,
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         },
     )

@@ -9,7 +9,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming, policies
-from components.alerts import ALERT_KINDS
+from components.alert_path import RETRY_POLICY, AlertPath, DeadLetters, deliver_alerts
+from components.alerts import ALERT_KINDS, AlertKind
 from components.catalog import CHECKS, Check, recorded_types_in_region
 from components.hub import ComplianceHub
 from components.provider import regional_provider
@@ -79,8 +80,20 @@ class RegionalCompliance(pulumi.ComponentResource):
         self.checks = {
             check.name: self._deploy_check(name, check, args, recording_started, child) for check in CHECKS
         }
-        if args.region != settings.primary_region:
-            self._forward_alerts(name, args, child)
+        # Config's guide: an individual-account aggregator collects from a source region only once that
+        # region authorizes the aggregator's account and region, the aggregator's own account included
+        # ("Authorizing the Aggregator Account to Collect AWS Config Configuration and Compliance Data").
+        aws.cfg.AggregateAuthorization(
+            f"{name}-aggregator-authorization",
+            account_id=args.hub.account_id,
+            authorized_aws_region=settings.primary_region,
+            opts=child,
+        )
+        self.alert_path = (
+            args.hub.alert_path
+            if args.region == settings.primary_region
+            else self._forward_alerts(name, args, child)
+        )
 
         self.register_outputs(
             {
@@ -227,22 +240,37 @@ class RegionalCompliance(pulumi.ComponentResource):
         )
         return DeployedCheck(rule_name=rule.name, function_arn=function.arn)
 
-    def _forward_alerts(self, name: str, args: RegionalComplianceArgs, child: pulumi.ResourceOptions) -> None:
+    def _forward_alerts(
+        self, name: str, args: RegionalComplianceArgs, child: pulumi.ResourceOptions
+    ) -> AlertPath:
         """Sends this region's alert events to the primary region's bus, where the hub alerts."""
         suffix = args.settings.environment_suffix
-        for kind in ALERT_KINDS:
-            rule = aws.cloudwatch.EventRule(
+        rules = {
+            kind: aws.cloudwatch.EventRule(
                 f"{name}-{kind.name}-forward",
                 name=naming.forward_rule(kind.name, suffix, args.region),
                 description=f"{kind.description} in {args.region}, to the primary region's event bus",
                 event_pattern=kind.event_pattern(kind.names_in_region(suffix, args.region)),
                 opts=child,
             )
+            for kind in ALERT_KINDS
+        }
+
+        def to_primary_bus(
+            kind: AlertKind,
+            rule: aws.cloudwatch.EventRule,
+            dead_letters: DeadLetters,
+            opts: pulumi.ResourceOptions,
+        ) -> None:
             aws.cloudwatch.EventTarget(
                 f"{name}-{kind.name}-forward-target",
                 rule=rule.name,
                 arn=args.hub.primary_bus_arn,
                 role_arn=args.hub.alert_forwarder_role_arn,
                 target_id="primary-event-bus",
-                opts=child,
+                retry_policy=RETRY_POLICY,
+                dead_letter_config=dead_letters,
+                opts=opts,
             )
+
+        return deliver_alerts(name, suffix, args.region, rules, to_primary_bus, child)

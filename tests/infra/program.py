@@ -77,6 +77,8 @@ class ProgramMocks(pulumi.runtime.Mocks):
         state.setdefault("arn", _arn(args.typ, region, physical))
         if args.typ == "aws:kms/key:Key":
             state["keyId"] = state["arn"].rsplit("/", 1)[-1]
+        if args.typ == "aws:sqs/queue:Queue":
+            state["url"] = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{physical}"
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:

@@ -146,7 +146,7 @@ def test_alert_message_tells_a_person_what_is_wrong_and_where(dev: Deployment) -
 @pytest.mark.parametrize("region", REGIONS)
 def test_evaluator_failures_alert_from_any_region(dev: Deployment, region: str) -> None:
     rule = rules_in(dev, "us-east-1")["config-eval-errors-notify-dev"]
-    alarms = [a for a in dev.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if dev.region_of(a) == region]
+    alarms = [a for a in errors_alarms(dev) if dev.region_of(a) == region]
     assert len(alarms) == len(CHECKS)
     for alarm in alarms:
         assert matches(rule, alarm_change(alarm.inputs["name"], region))
@@ -176,8 +176,17 @@ def test_each_region_forwards_only_its_own_alerts(dev: Deployment, region: str) 
     assert not matches(compliance, compliance_change(f"compliance-encryption-dev-{other}", other))
 
 
+def errors_alarms(deployment: Deployment) -> list[Registration]:
+    return [
+        alarm
+        for alarm in deployment.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if alarm.inputs["name"].startswith("compliance-errors-")
+    ]
+
+
 def test_errors_alarm_watches_its_function(dev: Deployment) -> None:
-    for alarm in dev.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+    assert len(errors_alarms(dev)) == len(REGIONS) * len(CHECKS)
+    for alarm in errors_alarms(dev):
         inputs = alarm.inputs
         function = inputs["dimensions"]["FunctionName"]
         assert inputs["name"] == function.replace("compliance-", "compliance-errors-", 1)

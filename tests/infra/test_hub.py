@@ -57,7 +57,19 @@ def test_key_policy_lets_services_use_but_only_the_account_administer(dev: Deplo
     assert set(services) == {"config.amazonaws.com", "events.amazonaws.com", "sns.amazonaws.com"}
     for statement in services.values():
         assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
-        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}}
+    for service in ("config.amazonaws.com", "sns.amazonaws.com"):
+        assert services[service]["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}}
+
+
+def test_eventbridge_may_use_the_key_without_source_conditions(dev: Deployment) -> None:
+    """The SNS Developer Guide (sns-key-management.html, "Configuring AWS KMS permissions") says
+    aws:SourceAccount, aws:SourceArn and aws:SourceOrgID are not supported in the key policy for
+    EventBridge publishing to an encrypted topic: with any of them every alert fails (FailedInvocations)."""
+    policy = statements(only(dev, "aws:kms/key:Key").inputs["policy"])
+    (events,) = [s for s in policy.values() if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    conditions = json.dumps(events.get("Condition", {})).lower()
+    for key in ("aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid"):
+        assert key not in conditions
 
 
 def test_archive_bucket_is_named_private_versioned_and_kms_encrypted(dev: Deployment) -> None:

@@ -8,6 +8,7 @@ import parliament
 import pytest
 
 from components.catalog import CHECKS, EVALUATOR_PERMISSIONS
+from tests.infra.conftest import DEV_CONFIG
 from tests.infra.program import ACCOUNT_ID, Deployment
 
 SEVERITIES = ["MUTE", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
@@ -21,6 +22,7 @@ def policy_documents(deployment: Deployment) -> dict[str, str]:
         "aws:s3/bucketPolicy:BucketPolicy": "policy",
         "aws:kms/key:Key": "policy",
         "aws:sns/topicPolicy:TopicPolicy": "policy",
+        "aws:sqs/queuePolicy:QueuePolicy": "policy",
     }
     return {
         r.name: r.inputs[field]
@@ -47,7 +49,8 @@ def findings_above_low(document: str, is_trust_policy: bool = False) -> list[str
 def test_the_stack_produces_every_kind_of_policy(dev: Deployment) -> None:
     documents = policy_documents(dev)
     # Roles: Config, one per check, the alert forwarder; each with a trust and an inline policy.
-    assert len(documents) == 2 * (len(CHECKS) + 2) + 3
+    # Then the bucket, key and topic policies, and each region's dead-letter queue policy.
+    assert len(documents) == 2 * (len(CHECKS) + 2) + 3 + len(DEV_CONFIG["regions"])
 
 
 def test_every_policy_passes_the_linter(dev: Deployment) -> None:

@@ -90,7 +90,10 @@ def test_dev_stack_resource_count(dev: Deployment) -> None:
     assert counts["aws:cfg/rule:Rule"] == regions * checks
     # Per alert kind, one rule in the primary region and a forwarding rule in each other region.
     assert counts["aws:cloudwatch/eventRule:EventRule"] == 2 * regions
-    assert counts["aws:cloudwatch/metricAlarm:MetricAlarm"] == regions * checks
+    # Per region: an errors alarm per check, and the alert path's delivery and dead-letter alarms.
+    assert counts["aws:cloudwatch/metricAlarm:MetricAlarm"] == regions * (checks + 2)
+    assert counts["aws:sqs/queue:Queue"] == counts["aws:sqs/queuePolicy:QueuePolicy"] == regions
+    assert counts["aws:cfg/aggregateAuthorization:AggregateAuthorization"] == regions
     assert counts["aws:iam/role:Role"] == checks + 2
     assert counts["pulumi:providers:aws"] == regions + 1
 

@@ -1,0 +1,149 @@
+"""Delivery of alert events that cannot fail silently: retries, a dead-letter queue and two alarms.
+
+In every region the EventBridge targets on the alert path (the hub's rules to the topic in the primary
+region, the forwarding rules to the primary bus elsewhere) share one SQS dead-letter queue. One alarm
+goes off when any of those rules fails a delivery (AWS/Events FailedInvocations), one when a dead
+letter arrives. Neither alarm depends on the topic: the verify command reads their state and the queue.
+
+EventBridge User Guide, "Event retry policy and using dead-letter queues" (eb-rule-dlq.html): by
+default a target is retried for 24 hours, up to 185 times, then the event is dropped; a DLQ keeps it,
+and missing permissions or a missing target go to the DLQ at once, without retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components import naming, policies
+from components.alerts import AlertKind
+
+# An alert an hour late has missed its purpose; it then waits in the queue and the alarm says so.
+MAX_EVENT_AGE_SECONDS = 3600
+MAX_RETRY_ATTEMPTS = 20
+# SQS keeps a message at most 14 days (SQS Developer Guide, MessageRetentionPeriod): time to replay it.
+DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
+ALARM_PERIOD_SECONDS = 300
+
+DeadLetters = aws.cloudwatch.EventTargetDeadLetterConfigArgs
+RETRY_POLICY = aws.cloudwatch.EventTargetRetryPolicyArgs(
+    maximum_event_age_in_seconds=MAX_EVENT_AGE_SECONDS, maximum_retry_attempts=MAX_RETRY_ATTEMPTS
+)
+
+
+@dataclass(frozen=True)
+class AlertPath:
+    """What the stack exports (and the verify command reads) about one region's alert delivery."""
+
+    rule_names: list[pulumi.Output[str]]
+    dead_letter_queue_url: pulumi.Output[str]
+    dead_letter_queue_arn: pulumi.Output[str]
+    alarm_names: list[pulumi.Output[str]]
+
+    def output(self) -> dict[str, object]:
+        return {
+            "ruleNames": self.rule_names,
+            "deadLetterQueueUrl": self.dead_letter_queue_url,
+            "deadLetterQueueArn": self.dead_letter_queue_arn,
+            "alarmNames": self.alarm_names,
+        }
+
+
+# Adds the target of one alert kind's rule, with the dead-letter queue every alert-path target carries.
+AddTarget = Callable[[AlertKind, aws.cloudwatch.EventRule, DeadLetters, pulumi.ResourceOptions], None]
+
+
+def deliver_alerts(
+    name: str,
+    suffix: str,
+    region: str,
+    rules: Mapping[AlertKind, aws.cloudwatch.EventRule],
+    add_target: AddTarget,
+    child: pulumi.ResourceOptions,
+) -> AlertPath:
+    """Gives each rule its target (via ``add_target``) with the region's dead-letter queue, and alarms."""
+    queue = aws.sqs.Queue(
+        f"{name}-alert-dead-letters",
+        name=naming.dead_letter_queue(suffix, region),
+        sqs_managed_sse_enabled=True,
+        message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+        opts=child,
+    )
+    queue_policy = aws.sqs.QueuePolicy(
+        f"{name}-alert-dead-letters-policy",
+        queue_url=queue.url,
+        policy=pulumi.Output.json_dumps(
+            policies.dead_letter_queue_policy(queue.arn, [rule.arn for rule in rules.values()])
+        ),
+        opts=child,
+    )
+    # A target may only use its DLQ once the queue lets EventBridge send to it.
+    after_policy = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[queue_policy]))
+    for kind, rule in rules.items():
+        add_target(kind, rule, DeadLetters(arn=queue.arn), after_policy)
+
+    delivery_alarm = aws.cloudwatch.MetricAlarm(
+        f"{name}-alert-delivery-alarm",
+        name=naming.alert_delivery_alarm(suffix, region),
+        alarm_description=(
+            f"An alert-path EventBridge rule in {region} failed to deliver an event; "
+            f"see the dead-letter queue {naming.dead_letter_queue(suffix, region)}"
+        ),
+        metric_queries=_failed_invocations(list(rules.values())),
+        evaluation_periods=1,
+        threshold=1,
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        treat_missing_data="notBreaching",
+        opts=child,
+    )
+    dead_letters_alarm = aws.cloudwatch.MetricAlarm(
+        f"{name}-alert-dead-letters-alarm",
+        name=naming.dead_letters_alarm(suffix, region),
+        alarm_description=f"Undelivered alerts wait in {naming.dead_letter_queue(suffix, region)}",
+        namespace="AWS/SQS",
+        metric_name="ApproximateNumberOfMessagesVisible",
+        dimensions={"QueueName": queue.name},
+        statistic="Maximum",
+        period=ALARM_PERIOD_SECONDS,
+        evaluation_periods=1,
+        threshold=1,
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        treat_missing_data="notBreaching",
+        opts=child,
+    )
+    return AlertPath(
+        rule_names=[rule.name for rule in rules.values()],
+        dead_letter_queue_url=queue.url,
+        dead_letter_queue_arn=queue.arn,
+        alarm_names=[delivery_alarm.name, dead_letters_alarm.name],
+    )
+
+
+def _failed_invocations(
+    rules: Sequence[aws.cloudwatch.EventRule],
+) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgs]:
+    """The sum of the rules' FailedInvocations (AWS/Events, dimension RuleName for the default bus:
+    EventBridge User Guide, "Monitoring Amazon EventBridge", eb-monitoring.html)."""
+    metrics = [
+        aws.cloudwatch.MetricAlarmMetricQueryArgs(
+            id=f"failed{index}",
+            metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                namespace="AWS/Events",
+                metric_name="FailedInvocations",
+                dimensions={"RuleName": rule.name},
+                stat="Sum",
+                period=ALARM_PERIOD_SECONDS,
+            ),
+        )
+        for index, rule in enumerate(rules)
+    ]
+    total = aws.cloudwatch.MetricAlarmMetricQueryArgs(
+        id="failed",
+        expression=" + ".join(f"FILL({metric.id}, 0)" for metric in metrics),
+        label="Failed alert deliveries",
+        return_data=True,
+    )
+    return [*metrics, total]
