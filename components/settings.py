@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import botocore.model
 import botocore.session
+import pulumi
 
 from components import naming
 from components.catalog import CHECKS
@@ -58,6 +59,31 @@ ARCHIVE_TRANSITION_DAYS = 90
 MAX_ARCHIVE_RETENTION_DAYS = 36500
 # RDS keeps automated backups for at most 35 days.
 MAX_BACKUP_RETENTION_DAYS = 35
+# AWS Account Management Reference Guide, "Enable or disable AWS Regions in your account": Regions
+# launched after March 20, 2019 are disabled until the account opts in. These are those Regions.
+OPT_IN_REGIONS = frozenset(
+    {
+        "af-south-1",
+        "ap-east-1",
+        "ap-east-2",
+        "ap-south-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-6",
+        "ap-southeast-7",
+        "ca-west-1",
+        "eu-central-2",
+        "eu-south-1",
+        "eu-south-2",
+        "il-central-1",
+        "me-central-1",
+        "me-south-1",
+        "mx-central-1",
+    }
+)
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
 # Config rejects InputParameters longer than this.
 MAX_INPUT_PARAMETERS_LENGTH = 1024
 
@@ -119,6 +145,17 @@ def supported_regions() -> frozenset[str]:
     return frozenset(set.intersection(*regions))
 
 
+# `pulumi config set --path 'key[0]' value` stores "true"/"false" as booleans and integers as numbers
+# (Pulumi CLI reference, pulumi config set): list items of those types are read back as their text.
+SCALARS = (str, bool, int, float)
+
+
+def _scalar_text(item: str | bool | int | float) -> str:
+    if isinstance(item, bool):
+        return str(item).lower()
+    return str(item).strip()
+
+
 class _Reader:
     """Parses raw config strings, recording a problem instead of raising on the first one."""
 
@@ -158,19 +195,25 @@ class _Reader:
     def string_list(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
         def convert(text: str) -> tuple[str, ...]:
             value = json.loads(text)
-            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            if not isinstance(value, list) or not all(isinstance(item, SCALARS) for item in value):
                 raise ValueError(text)
-            return tuple(item.strip() for item in value)
+            return tuple(_scalar_text(item) for item in value)
 
         return tuple(self._parse(key, default, convert, "a list of strings"))
 
     def tags(self, key: str) -> dict[str, str]:
         """A list of ``Key=Value`` items (Pulumi project config has no map type)."""
-        tags = {}
+        tags: dict[str, str] = {}
         for item in self.string_list(key, ()):
             tag_key, has_value, value = (part.strip() for part in item.partition("="))
             if not has_value or not tag_key:
                 self.problems.append(f"{key} items must be Key=Value, got {item!r}")
+                continue
+            if tag_key in tags:
+                self.problems.append(f"{key} sets tag {tag_key!r} more than once")
+            problem = _tag_problem(tag_key, value)
+            if problem:
+                self.problems.append(f"{key} item {item!r}: {problem}")
             tags[tag_key] = value
         return tags
 
@@ -239,6 +282,18 @@ def stack_tags(suffix: str) -> dict[str, str]:
     return {"Environment": suffix, "ManagedBy": "pulumi", "Project": NAMESPACE}
 
 
+def _tag_problem(key: str, value: str) -> str | None:
+    """AWS tag limits (Tagging AWS resources, "Tag naming limits and requirements"): keys of 1-128 and
+    values of at most 256 characters, and no ``aws:`` prefix, which AWS reserves for its own tags."""
+    if key.lower().startswith("aws:"):
+        return "tag keys starting with 'aws:' are reserved for AWS"
+    if len(key) > MAX_TAG_KEY:
+        return f"tag key is {len(key)} characters, more than {MAX_TAG_KEY}"
+    if len(value) > MAX_TAG_VALUE:
+        return f"tag value is {len(value)} characters, more than {MAX_TAG_VALUE}"
+    return None
+
+
 def _duplicates(items: tuple[str, ...]) -> list[str]:
     return sorted({item for item in items if items.count(item) > 1})
 
@@ -274,13 +329,18 @@ def _validate(s: Settings) -> list[str]:
     bad_emails = [email for email in s.notification_emails if not EMAIL_PATTERN.match(email)]
     if bad_emails:
         problems.append(f"notificationEmails has invalid address(es): {', '.join(bad_emails)}")
-    if _duplicates(s.notification_emails):
+    # Mailbox names are compared case-insensitively in practice: one person would get every alert twice.
+    same_mailbox = _duplicates(tuple(email.lower() for email in s.notification_emails))
+    if same_mailbox:
         problems.append(
-            f"notificationEmails lists address(es) more than once: {_duplicates(s.notification_emails)}"
+            f"notificationEmails lists address(es) more than once (ignoring case): {', '.join(same_mailbox)}"
         )
 
-    problems.extend(_required_tag_problems(s.required_tags))
-    problems.extend(_own_tag_problems(s.required_tags, s.resource_tags))
+    required_tag_problems = _required_tag_problems(s.required_tags)
+    problems.extend(required_tag_problems)
+    if not required_tag_problems:
+        # The stack's own tags can only be judged against a well-formed requiredTags.
+        problems.extend(_own_tag_problems(s.required_tags, s.resource_tags))
 
     bad_types = [t for t in s.extra_resource_types if t not in recordable_resource_types()]
     if bad_types:
@@ -361,6 +421,18 @@ def _own_tag_problems(required_tags: tuple[str, ...], resource_tags: Mapping[str
     return problems
 
 
+def settings_warnings(s: Settings) -> list[str]:
+    """What deploys but may not work as the user expects; shown by `pulumi up`, not an error."""
+    warnings = []
+    opt_in = [region for region in s.regions if region in OPT_IN_REGIONS]
+    if opt_in:
+        warnings.append(
+            f"regions {', '.join(opt_in)} must be enabled in the account first (opt-in regions); "
+            "deploying to a region that is not enabled fails"
+        )
+    return warnings
+
+
 def load_settings() -> Settings:
     """Reads every key of the project's namespace from the running Pulumi program's config."""
     from pulumi.runtime.config import CONFIG, get_config_env
@@ -368,4 +440,11 @@ def load_settings() -> Settings:
     prefix = f"{NAMESPACE}:"
     everything = {**get_config_env(), **CONFIG.get()}
     raw = {key[len(prefix) :]: str(value) for key, value in everything.items() if key.startswith(prefix)}
-    return parse_settings(raw)
+    try:
+        settings = parse_settings(raw)
+    except SettingsError as error:
+        # The engine prints a RunError's message alone, without the Python traceback (pulumi SDK, RunError).
+        raise pulumi.RunError(str(error)) from None
+    for warning in settings_warnings(settings):
+        pulumi.log.warn(warning)
+    return settings

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Deploys a stack (default: dev) with `pulumi up`, keeping state in ./.pulumi-state unless you are
-# already logged in to a backend (set PULUMI_BACKEND_URL to choose one). Needs the Pulumi CLI and AWS
-# credentials for the target account; the Python dependencies are installed into ./venv by Pulumi.
+# Deploys a stack (default: dev) with `pulumi up`. State goes to ./.pulumi-state unless
+# PULUMI_BACKEND_URL names another backend (scripts/pulumi-env.sh; source it in your shell so that
+# `pulumi preview`, `pulumi stack output`, `pulumi destroy` and the verify command find the same stack).
+# Needs the Pulumi CLI and AWS credentials for the target account; Pulumi installs the Python
+# dependencies into ./venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stack="${1:-dev}"
@@ -11,13 +13,12 @@ if ! command -v pulumi >/dev/null; then
   echo "The Pulumi CLI is required: https://www.pulumi.com/docs/install/" >&2
   exit 1
 fi
-echo "Deploying stack '${stack}' (AWS credentials from the usual AWS_PROFILE / AWS_* variables)"
-
-export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}"
-mkdir -p .pulumi-state
-# The file backend encrypts stack secrets with this passphrase; this project stores none.
-export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
+# shellcheck source=scripts/pulumi-env.sh
+source scripts/pulumi-env.sh
+echo "Deploying stack '${stack}' to ${PULUMI_BACKEND_URL} (AWS credentials from AWS_PROFILE / AWS_* variables)"
 
 pulumi install
 pulumi stack select --create "$stack"
 pulumi up --stack "$stack" "$@"
+echo
+echo "Next: 'source scripts/pulumi-env.sh' in your shell, then 'python -m verification --stack ${stack}'."

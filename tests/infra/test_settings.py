@@ -6,15 +6,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
+import pulumi
 import pytest
 import yaml
 
 from components.settings import (
     KNOWN_KEYS,
     NAMESPACE,
+    OPT_IN_REGIONS,
     Settings,
     SettingsError,
+    load_settings,
     parse_settings,
+    settings_warnings,
     supported_regions,
 )
 
@@ -131,7 +136,7 @@ def test_every_problem_is_reported_in_one_error() -> None:
         ({"regions": ["us-east-1", "moon-1"]}, "unknown or unsupported region(s): moon-1"),
         ({"regions": ["us-east-1", "us-east-1"]}, "lists region(s) more than once: us-east-1"),
         ({"regions": "us-east-1"}, "regions must be a list of strings"),
-        ({"notificationEmails": [1, 2]}, "notificationEmails must be a list of strings"),
+        ({"notificationEmails": [["a@example.com"]]}, "notificationEmails must be a list of strings"),
         ({"primaryRegion": "ap-south-1"}, "primaryRegion 'ap-south-1' is not one of regions"),
         ({"existingRecorderRegions": ["ap-south-1"]}, "existingRecorderRegions has region(s) not in regions"),
         (
@@ -159,6 +164,17 @@ def test_every_problem_is_reported_in_one_error() -> None:
             "the required-tags rule's parameters would be",
         ),
         ({"resourceTags": ["Owner"]}, "resourceTags items must be Key=Value"),
+        (
+            {"resourceTags": ["Owner=platform", "aws:team=x"]},
+            "resourceTags item 'aws:team=x': tag keys starting with 'aws:' are reserved for AWS",
+        ),
+        ({"resourceTags": ["Owner=platform", f"{'k' * 129}=x"]}, "tag key is 129 characters, more than 128"),
+        ({"resourceTags": [f"Owner={'v' * 257}"]}, "tag value is 257 characters, more than 256"),
+        ({"resourceTags": ["Owner=a", "Owner=b"]}, "resourceTags sets tag 'Owner' more than once"),
+        (
+            {"notificationEmails": ["Ops@Example.com", "ops@example.com"]},
+            "lists address(es) more than once (ignoring case): ops@example.com",
+        ),
         ({"resourceTags": []}, "resourceTags must set 'Owner'"),
         (
             {"requiredTags": ["Owner=a|b"]},
@@ -211,3 +227,48 @@ def test_known_regions_come_from_botocore_data() -> None:
     regions = supported_regions()
     assert {"us-east-1", "eu-west-1", "ap-southeast-2"} <= regions
     assert not any(region.startswith(("cn-", "us-gov-")) for region in regions)
+
+
+@pytest.mark.parametrize("item", ["Owner=a|", "Cost,Center", "=x", "Owner=|"])
+def test_a_malformed_required_tag_is_one_problem_not_a_cascade(item: str) -> None:
+    problems = problems_of(requiredTags=[item])
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"requiredTags item {item!r}")
+
+
+def test_list_items_set_with_path_are_read_as_text() -> None:
+    """`pulumi config set --path 'requiredTags[1]' 2024` stores the number 2024, not a string (Pulumi CLI
+    reference, pulumi config set: with --path, integers are numbers and true/false booleans)."""
+    settings = parse_settings(
+        {
+            "environmentSuffix": "dev",
+            "requiredTags": '["Owner", 2024, true]',
+            "resourceTags": '["Owner=platform", "2024=yes", "true=1"]',
+        }
+    )
+    assert settings.required_tags == ("Owner", "2024", "true")
+
+
+def test_settings_errors_end_the_program_cleanly() -> None:
+    """A pulumi.RunError is reported by the engine as its message alone, without a Python traceback."""
+    pulumi.runtime.set_all_config({f"{NAMESPACE}:regions": '["mars-north-1"]', f"{NAMESPACE}:colour": "x"})
+    with pytest.raises(pulumi.RunError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert message.startswith(f"Invalid stack configuration ({NAMESPACE}:*):")
+    assert "mars-north-1" in message and "unknown setting 'colour'" in message
+    assert "environmentSuffix is required" in message
+
+
+def test_opt_in_regions_are_named_in_a_warning() -> None:
+    opt_in = sorted(OPT_IN_REGIONS & supported_regions())[:2]
+    (warning,) = settings_warnings(parse(regions=["us-east-1", *opt_in]))
+    assert warning.startswith(f"regions {', '.join(opt_in)} must be enabled in the account first")
+    assert settings_warnings(parse(regions=["us-east-1", "eu-west-1"])) == []
+
+
+def test_opt_in_regions_are_real_regions() -> None:
+    # A typo here would silently never warn; botocore knows every commercial region.
+    known = set(boto3.session.Session().get_available_regions("ec2"))
+    assert OPT_IN_REGIONS <= known, OPT_IN_REGIONS - known
+    assert {"us-east-1", "eu-west-1", "ap-northeast-3"}.isdisjoint(OPT_IN_REGIONS)
