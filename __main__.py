@@ -25,6 +25,7 @@ pulumi.export("kmsKeyArn", hub.key.arn)
 pulumi.export("topicArn", hub.topic.arn)
 pulumi.export("aggregatorName", hub.aggregator.name)
 pulumi.export("aggregatorArn", hub.aggregator.arn)
+pulumi.export("dashboardName", hub.dashboard.dashboard_name)
 pulumi.export(
     "recording",
     {

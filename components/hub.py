@@ -16,6 +16,7 @@ from components import naming, policies
 from components.alert_path import RETRY_POLICY, AlertPath, DeadLetters, deliver_alerts
 from components.alerts import ALERT_KINDS, AlertKind
 from components.catalog import CHECKS, Check
+from components.dashboard import compliance_dashboard
 from components.provider import regional_provider
 from components.settings import ARCHIVE_TRANSITION_DAYS, Settings
 
@@ -121,6 +122,7 @@ class ComplianceHub(pulumi.ComponentResource):
                 f"{name}-alerts-{email}", topic=self.topic.arn, protocol="email", endpoint=email, opts=child
             )
         self.alert_path = self._route_alerts(name, settings, child)
+        self.dashboard = compliance_dashboard(name, settings, parent=self, provider=self.provider)
 
         self.aggregator = aws.cfg.ConfigurationAggregator(
             f"{name}-aggregator",

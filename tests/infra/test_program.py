@@ -67,6 +67,9 @@ def test_stack_outputs(dev: Deployment) -> None:
     assert outputs["kmsKeyArn"] == dev.of_type("aws:kms/key:Key")[0].state["arn"]
     assert outputs["topicArn"] == dev.of_type("aws:sns/topic:Topic")[0].state["arn"]
     assert outputs["aggregatorName"] == "config-compliance-dev"
+    (dashboard,) = dev.of_type("aws:cloudwatch/dashboard:Dashboard")
+    assert dev.region_of(dashboard) == "us-east-1"
+    assert outputs["dashboardName"] == dashboard.inputs["dashboardName"] == "config-compliance-dev"
     assert (
         outputs["aggregatorArn"]
         == dev.of_type("aws:cfg/configurationAggregator:ConfigurationAggregator")[0].state["arn"]
