@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from components.settings import Settings
 
-# Resource ARN patterns may use {account}; "*" only where the action has no resource-level scoping.
+# Resource ARN patterns may use {account}. "*" where the action has no resource-level scoping, and for every
+# call that names no resource (list and describe-all calls are authorized against "*"), as
+# tests/infra/test_iam_scoping.py checks against the Service Authorization Reference and the evaluators' code.
 ANY_RESOURCE = "*"
 
 
@@ -59,13 +61,11 @@ ENCRYPTION = Check(
         Permission("ec2:DescribeVolumes"),
         Permission("s3:ListAllMyBuckets"),
         Permission("s3:GetEncryptionConfiguration", "arn:aws:s3:::*"),
-        Permission("rds:DescribeDBInstances", "arn:aws:rds:*:{account}:db:*"),
-        Permission("rds:DescribeDBClusters", "arn:aws:rds:*:{account}:cluster:*"),
+        Permission("rds:DescribeDBInstances"),
+        Permission("rds:DescribeDBClusters"),
         Permission("dynamodb:ListTables"),
         Permission("dynamodb:DescribeTable", "arn:aws:dynamodb:*:{account}:table/*"),
-        Permission(
-            "elasticfilesystem:DescribeFileSystems", "arn:aws:elasticfilesystem:*:{account}:file-system/*"
-        ),
+        Permission("elasticfilesystem:DescribeFileSystems"),
         Permission("sns:ListTopics"),
         Permission("sns:GetTopicAttributes", "arn:aws:sns:*:{account}:*"),
         Permission("sqs:ListQueues"),
@@ -94,12 +94,10 @@ REQUIRED_TAGS = Check(
         Permission("ec2:DescribeInstances"),
         Permission("ec2:DescribeVolumes"),
         Permission("s3:ListAllMyBuckets"),
-        Permission("rds:DescribeDBInstances", "arn:aws:rds:*:{account}:db:*"),
-        Permission("rds:DescribeDBClusters", "arn:aws:rds:*:{account}:cluster:*"),
+        Permission("rds:DescribeDBInstances"),
+        Permission("rds:DescribeDBClusters"),
         Permission("dynamodb:ListTables"),
-        Permission(
-            "elasticfilesystem:DescribeFileSystems", "arn:aws:elasticfilesystem:*:{account}:file-system/*"
-        ),
+        Permission("elasticfilesystem:DescribeFileSystems"),
         Permission("sns:ListTopics"),
         Permission("sqs:ListQueues"),
     ),
@@ -119,13 +117,11 @@ BACKUP = Check(
     ),
     read_permissions=(
         Permission("ec2:DescribeVolumes"),
-        Permission("rds:DescribeDBInstances", "arn:aws:rds:*:{account}:db:*"),
-        Permission("rds:DescribeDBClusters", "arn:aws:rds:*:{account}:cluster:*"),
+        Permission("rds:DescribeDBInstances"),
+        Permission("rds:DescribeDBClusters"),
         Permission("dynamodb:ListTables"),
         Permission("dynamodb:DescribeContinuousBackups", "arn:aws:dynamodb:*:{account}:table/*"),
-        Permission(
-            "elasticfilesystem:DescribeFileSystems", "arn:aws:elasticfilesystem:*:{account}:file-system/*"
-        ),
+        Permission("elasticfilesystem:DescribeFileSystems"),
         Permission(
             "elasticfilesystem:DescribeBackupPolicy", "arn:aws:elasticfilesystem:*:{account}:file-system/*"
         ),
