@@ -1,0 +1,452 @@
+"""What every member account gets in organization scope, as CloudFormation templates for StackSets.
+
+Service-managed StackSets with auto-deployment put these into every account of the member OUs,
+including accounts that join later (CloudFormation User Guide, "Enable or disable automatic deployments
+for StackSets in AWS Organizations", stacksets-orgs-manage-auto-deployment.html). Two templates, because
+IAM is global and a StackSet has one template for all its regions:
+
+- ``member_roles_template``, deployed in the primary region only: the role the hub's evaluators assume,
+  the role the forwarding rules send events with, and (with manageMemberRecorders) the Config role.
+- ``member_regional_template``, deployed in every configured region: the recorder and delivery channel
+  to the hub's bucket (with manageMemberRecorders; global types recorded in the primary region only,
+  decided in-template by the ``IsPrimaryRegion`` condition), and the rule that forwards this stack's
+  NON_COMPLIANT compliance changes to the hub's primary bus, with retries and a dead-letter queue.
+
+Every name comes from ``components.naming`` and every action from the catalogue. A name that holds the
+region or account is built by passing the CloudFormation placeholder (``${AWS::Region}``) to the naming
+function; the finished template wraps every string holding a placeholder in ``Fn::Sub``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import pulumi
+
+from components import naming, policies
+from components.alerts import NON_COMPLIANT
+from components.catalog import CHECKS, EVALUATOR_PERMISSIONS, Permission, recorded_types_in_region
+from components.settings import Settings
+
+Template = dict[str, Any]
+
+# Template parameters: the same three serve both templates (the bucket and key only with recorders).
+HUB_ACCOUNT_PARAMETER = "HubAccountId"
+BUCKET_PARAMETER = "ConfigBucketName"
+KEY_PARAMETER = "ConfigKmsKeyArn"
+
+REGION = "${AWS::Region}"
+ACCOUNT = "${AWS::AccountId}"
+HUB_ACCOUNT = "${" + HUB_ACCOUNT_PARAMETER + "}"
+IS_PRIMARY_REGION = "IsPrimaryRegion"
+
+# CloudFormation API Reference, CreateStackSet: TemplateBody is at most 51,200 bytes (also in botocore's
+# cloudformation model, CreateStackSetInput.TemplateBody documentation).
+MAX_TEMPLATE_BODY_BYTES = 51_200
+
+CONFIG_SERVICE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
+
+# The same delivery settings as the hub's alert path (components/alert_path.py): an alert an hour late
+# has missed its purpose; SQS keeps a message at most 14 days (SQS Developer Guide,
+# MessageRetentionPeriod), time to replay it.
+MAX_EVENT_AGE_SECONDS = 3600
+MAX_RETRY_ATTEMPTS = 20
+DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
+
+# AWS Config creates an organization rule in each member account as a service-linked rule named
+# "OrgConfigRule-<organization rule name>-<random suffix>": the AWS Audit Manager API Reference
+# (SourceKeyword.keywordValue, also in botocore's auditmanager model) gives the service-linked rule name
+# "OrgConfigRule-s3-bucket-versioning-enabled-dbgzf8ba" and says to drop "the suffix ID that appears at
+# the end of the rule name". The compliance-change events of the member copy carry that name.
+ORGANIZATION_RULE_MEMBER_PREFIX = "OrgConfigRule-"
+
+
+def member_config_rule_prefix(check: str, suffix: str, region: str) -> str:
+    """The start of the name a member account's copy of this stack's organization rule has.
+
+    The organization rule itself is named ``naming.config_rule`` (as the stack outputs give it); the
+    trailing hyphen keeps another stack whose suffix starts with this one's from matching.
+    """
+    return f"{ORGANIZATION_RULE_MEMBER_PREFIX}{naming.config_rule(check, suffix, region)}-"
+
+
+def hub_bus_arn(primary_region: str, hub_account: str) -> str:
+    return f"arn:aws:events:{primary_region}:{hub_account}:event-bus/default"
+
+
+def role_arn(account: str, role_name: str) -> str:
+    return f"arn:aws:iam::{account}:role/{role_name}"
+
+
+def template_parameters(
+    hub_account_id: pulumi.Input[str],
+    bucket_name: pulumi.Input[str],
+    kms_key_arn: pulumi.Input[str],
+    manage_member_recorders: bool,
+) -> dict[str, pulumi.Input[str]]:
+    """The parameter values of both StackSets (the AWS provider wants every template parameter set)."""
+    values: dict[str, pulumi.Input[str]] = {HUB_ACCOUNT_PARAMETER: hub_account_id}
+    if manage_member_recorders:
+        values |= {BUCKET_PARAMETER: bucket_name, KEY_PARAMETER: kms_key_arn}
+    return values
+
+
+def template_body(template: Template) -> str:
+    """The template as the StackSet's TemplateBody; too large a template fails here, not in CloudFormation."""
+    body = json.dumps(template, separators=(",", ":"))
+    size = len(body.encode())
+    if size > MAX_TEMPLATE_BODY_BYTES:
+        raise ValueError(
+            f"the template {template['Description']!r} is {size} bytes, more than the "
+            f"{MAX_TEMPLATE_BODY_BYTES} a StackSet TemplateBody may hold"
+        )
+    return body
+
+
+def member_roles_template(settings: Settings, manage_member_recorders: bool) -> Template:
+    """IAM roles of a member account: deploy in one region (the primary) only, since IAM is global."""
+    suffix = settings.environment_suffix
+    tags = _tags(settings)
+    resources: dict[str, Any] = {
+        "MemberEvaluationRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": naming.member_evaluation_role(suffix),
+                "Description": "Lets the hub account's compliance evaluators read and report on this account",
+                "AssumeRolePolicyDocument": evaluator_trust(suffix),
+                "Policies": [{"PolicyName": "read-and-report", "PolicyDocument": member_evaluation_policy()}],
+                "Tags": tags,
+            },
+        },
+        "AlertForwarderRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": naming.alert_forwarder_role(suffix),
+                "Description": "Lets this account's forwarding rules put alert events on the hub's bus",
+                "AssumeRolePolicyDocument": policies.alert_forwarder_trust(ACCOUNT),
+                "Policies": [
+                    {
+                        "PolicyName": "forward-to-hub",
+                        "PolicyDocument": policies.alert_forwarder_policy(
+                            hub_bus_arn(settings.primary_region, HUB_ACCOUNT)
+                        ),
+                    }
+                ],
+                "Tags": tags,
+            },
+        },
+    }
+    if manage_member_recorders:
+        resources["ConfigRole"] = {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": naming.config_role(suffix),
+                "Description": "Lets AWS Config record this account and deliver to the hub's bucket",
+                "AssumeRolePolicyDocument": policies.config_role_trust(ACCOUNT),
+                "ManagedPolicyArns": [CONFIG_SERVICE_POLICY_ARN],
+                "Policies": [{"PolicyName": "deliver-to-hub", "PolicyDocument": config_delivery_policy()}],
+                "Tags": tags,
+            },
+        }
+    return _substituted(
+        {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Description": f"Config compliance ({suffix}): member account roles",
+            "Parameters": _parameters(manage_member_recorders),
+            "Resources": resources,
+        }
+    )
+
+
+def member_regional_template(settings: Settings, manage_member_recorders: bool) -> Template:
+    """Recording (optional) and alert forwarding in one region of a member account: deploy in every region.
+
+    Needs the roles template's stack in the account first (the StackSet of this template should list the
+    roles StackSet in its auto-deployment DependsOn).
+    """
+    suffix = settings.environment_suffix
+    resources: dict[str, Any] = {}
+    conditions: dict[str, Any] = {}
+    if manage_member_recorders:
+        conditions[IS_PRIMARY_REGION] = {"Fn::Equals": [{"Ref": "AWS::Region"}, settings.primary_region]}
+        resources |= _recording(settings)
+    resources |= _forwarding(settings)
+    template: Template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"Config compliance ({suffix}): member account recording and alert forwarding",
+        "Parameters": _parameters(manage_member_recorders),
+        "Resources": resources,
+    }
+    if conditions:
+        template["Conditions"] = conditions
+    return _substituted(template)
+
+
+def evaluator_trust(suffix: str) -> policies.Document:
+    """Only the hub's evaluator roles may assume the member role.
+
+    The principal is the hub account, narrowed to the evaluator roles by aws:PrincipalArn: a role ARN as
+    Principal is stored as the role's unique id, so the trust would break for good if the hub replaced a
+    role, and creating the trust would fail while a role did not exist yet (IAM User Guide, "IAM JSON
+    policy elements: Principal", IAM role principals).
+    """
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "HubEvaluatorsAssume",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{HUB_ACCOUNT}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "ArnEquals": {
+                        "aws:PrincipalArn": [
+                            role_arn(HUB_ACCOUNT, naming.evaluator_role(check.name, suffix))
+                            for check in CHECKS
+                        ]
+                    }
+                },
+            }
+        ],
+    }
+
+
+def member_evaluation_policy() -> policies.Document:
+    """Every check's read actions and the Config reporting actions, on this account's resources."""
+    permissions = [*(p for check in CHECKS for p in check.read_permissions), *EVALUATOR_PERMISSIONS]
+    return {"Version": "2012-10-17", "Statement": statements_by_resource(permissions, ACCOUNT)}
+
+
+def statements_by_resource(permissions: Iterable[Permission], account_id: str) -> list[dict[str, Any]]:
+    """One Allow statement per resource pattern, its actions sorted and each listed once."""
+    by_resource: dict[str, set[str]] = {}
+    for permission in permissions:
+        by_resource.setdefault(permission.resource.format(account=account_id), set()).add(permission.action)
+    return [
+        {"Effect": "Allow", "Action": sorted(actions), "Resource": resource}
+        for resource, actions in by_resource.items()
+    ]
+
+
+def config_delivery_policy() -> policies.Document:
+    """Config writes this account's history to the hub's bucket, encrypted with the hub's key.
+
+    Config Developer Guide, "Permissions for the IAM Role Assigned to AWS Config" (iamrole-permissions):
+    s3:PutObject and s3:PutObjectAcl under the account's AWSLogs prefix with the bucket-owner-full-control
+    ACL, s3:GetBucketAcl on the bucket, kms:Decrypt and kms:GenerateDataKey on the key. The bucket and key
+    policies in the hub account must allow this role too (cross-account access needs both sides).
+    """
+    bucket = "${" + BUCKET_PARAMETER + "}"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "WriteConfigHistory",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:PutObjectAcl"],
+                "Resource": f"arn:aws:s3:::{bucket}/{policies.CONFIG_KEY_PREFIX}/AWSLogs/{ACCOUNT}/Config/*",
+                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+            },
+            {
+                "Sid": "ReadBucketAcl",
+                "Effect": "Allow",
+                "Action": "s3:GetBucketAcl",
+                "Resource": f"arn:aws:s3:::{bucket}",
+            },
+            {
+                "Sid": "EncryptConfigHistory",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": {"Ref": KEY_PARAMETER},
+            },
+        ],
+    }
+
+
+def dead_letter_queue_policy(rule_arn: str) -> policies.Document:
+    """Only the forwarding rule may send undeliverable events here, and only over TLS.
+
+    EventBridge User Guide, "Event retry policy and using dead-letter queues" (eb-rule-dlq.html): the DLQ
+    is a standard SQS queue whose policy allows events.amazonaws.com sqs:SendMessage, scoped by
+    aws:SourceArn to the rule.
+    """
+    queue = {"Fn::GetAtt": ["AlertDeadLetterQueue", "Arn"]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ForwardRuleSendsDeadLetters",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sqs:*",
+                "Resource": queue,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }
+
+
+def _recording(settings: Settings) -> dict[str, Any]:
+    """Recorder and delivery channel. CloudFormation starts the recorder as soon as the delivery channel
+    is available (CloudFormation Template Reference, AWS::Config::ConfigurationRecorder), so there is no
+    recorder-status resource as in the hub; the channel needs the recorder (fact 2 of the architecture)."""
+    suffix = settings.environment_suffix
+    return {
+        "ConfigRecorder": {
+            "Type": "AWS::Config::ConfigurationRecorder",
+            "Properties": {
+                "Name": naming.recorder(suffix, REGION),
+                "RoleARN": role_arn(ACCOUNT, naming.config_role(suffix)),
+                "RecordingGroup": _recording_group(settings),
+                "RecordingMode": {"RecordingFrequency": settings.recording_frequency},
+            },
+        },
+        "DeliveryChannel": {
+            "Type": "AWS::Config::DeliveryChannel",
+            "DependsOn": "ConfigRecorder",
+            "Properties": {
+                "Name": naming.delivery_channel(suffix, REGION),
+                "S3BucketName": {"Ref": BUCKET_PARAMETER},
+                "S3KeyPrefix": policies.CONFIG_KEY_PREFIX,
+                "S3KmsKeyArn": {"Ref": KEY_PARAMETER},
+                "ConfigSnapshotDeliveryProperties": {
+                    "DeliveryFrequency": settings.snapshot_delivery_frequency
+                },
+            },
+        },
+    }
+
+
+def _recording_group(settings: Settings) -> dict[str, Any]:
+    """As the hub's regions record (components/region.py), global types in the primary region only."""
+    if settings.record_all_resource_types:
+        return {
+            "AllSupported": True,
+            "IncludeGlobalResourceTypes": {"Fn::If": [IS_PRIMARY_REGION, True, False]},
+            "RecordingStrategy": {"UseOnly": "ALL_SUPPORTED_RESOURCE_TYPES"},
+        }
+    return {
+        "AllSupported": False,
+        "IncludeGlobalResourceTypes": False,
+        "ResourceTypes": {
+            "Fn::If": [
+                IS_PRIMARY_REGION,
+                list(recorded_types_in_region(settings, is_primary=True)),
+                list(recorded_types_in_region(settings, is_primary=False)),
+            ]
+        },
+        "RecordingStrategy": {"UseOnly": "INCLUSION_BY_RESOURCE_TYPES"},
+    }
+
+
+def _forwarding(settings: Settings) -> dict[str, Any]:
+    """This stack's NON_COMPLIANT compliance changes in the region, to the hub's primary bus.
+
+    A rule in another account may target the hub's bus when it names a role allowed events:PutEvents on
+    it, and the bus policy lets the organization put events (EventBridge User Guide, "Sending and
+    receiving events between AWS accounts", eventbridge-cross-account-event-delivery.html; CloudFormation
+    Template Reference, AWS::Events::EventBusPolicy). Cross-account targets may be in another region when
+    it is a supported cross-Region destination (same page).
+    """
+    suffix = settings.environment_suffix
+    rule_name = naming.forward_rule(NON_COMPLIANT.name, suffix, REGION)
+    # The queue policy names the rule by its ARN, not a reference, so that the rule can wait for the
+    # policy: a target may only use its DLQ once EventBridge may send to it.
+    rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule_name}"
+    names = [{"prefix": member_config_rule_prefix(check.name, suffix, REGION)} for check in CHECKS]
+    return {
+        # Said outright: the dead letters go with the stack (when the account leaves the member OUs).
+        "AlertDeadLetterQueue": {
+            "Type": "AWS::SQS::Queue",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Properties": {
+                "QueueName": naming.dead_letter_queue(suffix, REGION),
+                "SqsManagedSseEnabled": True,
+                "MessageRetentionPeriod": DEAD_LETTER_RETENTION_SECONDS,
+                "Tags": _tags(settings),
+            },
+        },
+        "AlertDeadLetterQueuePolicy": {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [{"Ref": "AlertDeadLetterQueue"}],
+                "PolicyDocument": dead_letter_queue_policy(rule_arn),
+            },
+        },
+        "NonCompliantForwardRule": {
+            "Type": "AWS::Events::Rule",
+            "DependsOn": "AlertDeadLetterQueuePolicy",
+            "Properties": {
+                "Name": rule_name,
+                "Description": f"{NON_COMPLIANT.description} in this account, to the hub's event bus",
+                "EventPattern": NON_COMPLIANT.pattern(names),
+                "State": "ENABLED",
+                "Targets": [
+                    {
+                        "Id": "hub-event-bus",
+                        "Arn": hub_bus_arn(settings.primary_region, HUB_ACCOUNT),
+                        "RoleArn": role_arn(ACCOUNT, naming.alert_forwarder_role(suffix)),
+                        "RetryPolicy": {
+                            "MaximumEventAgeInSeconds": MAX_EVENT_AGE_SECONDS,
+                            "MaximumRetryAttempts": MAX_RETRY_ATTEMPTS,
+                        },
+                        "DeadLetterConfig": {"Arn": {"Fn::GetAtt": ["AlertDeadLetterQueue", "Arn"]}},
+                    }
+                ],
+            },
+        },
+    }
+
+
+def _parameters(manage_member_recorders: bool) -> dict[str, Any]:
+    parameters: dict[str, Any] = {
+        HUB_ACCOUNT_PARAMETER: {
+            "Type": "String",
+            "AllowedPattern": r"^\d{12}$",
+            "Description": "The account that runs the compliance stack (its evaluators, bus and bucket)",
+        }
+    }
+    if manage_member_recorders:
+        parameters[BUCKET_PARAMETER] = {
+            "Type": "String",
+            "MinLength": 3,
+            "MaxLength": 63,
+            "Description": "The hub's Config archive bucket every member account delivers to",
+        }
+        parameters[KEY_PARAMETER] = {
+            "Type": "String",
+            "AllowedPattern": r"^arn:aws:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$",
+            "Description": "The hub's KMS key that encrypts the archive bucket",
+        }
+    return parameters
+
+
+def _tags(settings: Settings) -> list[dict[str, str]]:
+    """The stack's tags: the DLQ is in the required-tags check's scope, in member accounts too."""
+    return [{"Key": key, "Value": value} for key, value in settings.resource_tags.items()]
+
+
+def _substituted(template: Template) -> Template:
+    """Wraps each string that holds a ``${...}`` placeholder in Fn::Sub, throughout the template."""
+    return {key: _substituted_value(value) for key, value in template.items()}
+
+
+def _substituted_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return {"Fn::Sub": value} if "${" in value else value
+    if isinstance(value, dict):
+        return _substituted(value)
+    if isinstance(value, list):
+        return [_substituted_value(item) for item in value]
+    return value

@@ -1,0 +1,334 @@
+"""The member-account baseline templates: linted by cfn-lint, read the way CloudFormation resolves them.
+
+The templates are checked as deployed: ``Fn::Sub``, ``Ref``, ``Fn::If`` and the ``IsPrimaryRegion``
+condition are resolved for a given account and region, then the event pattern is run through moto's
+EventBridge pattern engine and the policies through parliament.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+from moto.events.models import EventPattern
+
+from components import member_baseline, naming
+from components.catalog import CHECKS, EVALUATOR_PERMISSIONS, GLOBAL_RESOURCE_TYPES, recorded_resource_types
+from components.member_baseline import (
+    MAX_TEMPLATE_BODY_BYTES,
+    member_regional_template,
+    member_roles_template,
+    template_body,
+    template_parameters,
+)
+from components.settings import Settings, parse_settings, recordable_resource_types
+from tests.infra.test_alerts import compliance_change
+from tests.infra.test_policies import findings_above_low
+
+HUB_ACCOUNT = "111111111111"
+MEMBER_ACCOUNT = "222222222222"
+BUCKET = "config-archive-dev-111111111111"
+KEY_ARN = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+PARAMETERS = {"HubAccountId": HUB_ACCOUNT, "ConfigBucketName": BUCKET, "ConfigKmsKeyArn": KEY_ARN}
+
+THREE_REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
+# The regions enabled by default in every account (no opt-in).
+SEVENTEEN_REGIONS = [
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "sa-east-1",
+    "eu-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-north-1",
+    "ap-south-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-southeast-1",
+    "ap-southeast-2",
+]
+# cfn-lint's informational I3042 asks for ${AWS::Partition} in ARNs; the stack is for the aws partition
+# only (settings accept only its regions) and writes "arn:aws:" everywhere, as the catalogue does.
+ACCEPTED_INFORMATIONAL = {"I3042"}
+
+
+def settings_for(regions: list[str], **extra: str) -> Settings:
+    return parse_settings(
+        {
+            "environmentSuffix": "dev",
+            "regions": json.dumps(regions),
+            "primaryRegion": "us-east-1",
+            "resourceTags": json.dumps(["Owner=platform-team"]),
+            **extra,
+        }
+    )
+
+
+DEV = settings_for(THREE_REGIONS)
+
+
+def resolve(value: Any, region: str, conditions: dict[str, bool] | None = None) -> Any:
+    """The value as CloudFormation gives it to the resource in MEMBER_ACCOUNT and ``region``."""
+    variables = {**PARAMETERS, "AWS::Region": region, "AWS::AccountId": MEMBER_ACCOUNT}
+    if isinstance(value, list):
+        return [resolve(item, region, conditions) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "Fn::Sub" in value:
+        return re.sub(r"\$\{([^}]+)\}", lambda m: variables[m.group(1)], value["Fn::Sub"])
+    if "Ref" in value:
+        return variables.get(value["Ref"], f"<{value['Ref']}>")
+    if "Fn::GetAtt" in value:
+        assert value["Fn::GetAtt"] == ["AlertDeadLetterQueue", "Arn"], value  # the only one the templates use
+        return dead_letter_queue_arn(region)
+    if "Fn::If" in value:
+        condition, if_true, if_false = value["Fn::If"]
+        assert conditions is not None, "Fn::If outside a resolved template"
+        return resolve(if_true if conditions[condition] else if_false, region, conditions)
+    return {key: resolve(item, region, conditions) for key, item in value.items()}
+
+
+def dead_letter_queue_arn(region: str) -> str:
+    return f"arn:aws:sqs:{region}:{MEMBER_ACCOUNT}:{naming.dead_letter_queue('dev', region)}"
+
+
+def resources_in(template: dict[str, Any], region: str) -> dict[str, dict[str, Any]]:
+    """Each resource with its conditions and intrinsic functions resolved for ``region``."""
+    conditions = {
+        name: len(set(resolve(expression["Fn::Equals"], region))) == 1
+        for name, expression in template.get("Conditions", {}).items()
+    }
+    return {
+        logical_id: resolve(resource, region, conditions)
+        for logical_id, resource in template["Resources"].items()
+    }
+
+
+def lint_findings(template: dict[str, Any], regions: list[str]) -> list[str]:
+    matches = lint(template_body(template), regions=regions, config=ManualArgs(include_checks=["I"]))
+    return [f"{m.rule.id} {m.message} ({m.path})" for m in matches if m.rule.id not in ACCEPTED_INFORMATIONAL]
+
+
+@pytest.mark.parametrize("regions", [THREE_REGIONS, SEVENTEEN_REGIONS], ids=["3-regions", "17-regions"])
+@pytest.mark.parametrize("manage_recorders", [True, False], ids=["recorders", "no-recorders"])
+@pytest.mark.parametrize("build", [member_roles_template, member_regional_template])
+def test_templates_pass_cfn_lint_in_every_region(regions: list[str], manage_recorders: bool, build) -> None:  # type: ignore[no-untyped-def]
+    template = build(settings_for(regions), manage_recorders)
+    assert lint_findings(template, regions) == []
+
+
+def test_cfn_lint_catches_a_broken_template() -> None:
+    template = member_regional_template(DEV, manage_member_recorders=True)
+    template["Resources"]["DeliveryChannel"]["Properties"]["S3KeyPrefix"] = {"Fn::Sub": "${NoSuchParameter}"}
+    assert any(finding.startswith("E1019") for finding in lint_findings(template, THREE_REGIONS))
+
+
+def test_templates_fit_a_stack_set_template_body_with_many_extra_types() -> None:
+    """CloudFormation API Reference, CreateStackSet: TemplateBody holds at most 51,200 bytes."""
+    extra = sorted(t for t in recordable_resource_types() if not t.startswith("AWS::IAM::"))[:150]
+    settings = settings_for(SEVENTEEN_REGIONS, extraResourceTypes=json.dumps(extra))
+    for template in (member_roles_template(settings, True), member_regional_template(settings, True)):
+        assert len(template_body(template).encode()) < MAX_TEMPLATE_BODY_BYTES
+
+
+def test_too_large_a_template_fails_naming_it() -> None:
+    template = {"Description": "huge", "Resources": {"Padding": "x" * MAX_TEMPLATE_BODY_BYTES}}
+    with pytest.raises(ValueError, match=r"the template 'huge' is \d+ bytes, more than the 51200"):
+        template_body(template)
+
+
+@pytest.mark.parametrize("manage_recorders", [True, False])
+def test_parameters_the_stack_sets_get_are_those_the_templates_declare(manage_recorders: bool) -> None:
+    values = template_parameters(HUB_ACCOUNT, BUCKET, KEY_ARN, manage_recorders)
+    for build in (member_roles_template, member_regional_template):
+        assert set(build(DEV, manage_recorders)["Parameters"]) == set(values)
+    assert values["HubAccountId"] == HUB_ACCOUNT
+
+
+def test_evaluation_role_holds_exactly_the_catalogues_actions_on_the_member_account() -> None:
+    role = resources_in(member_roles_template(DEV, False), "us-east-1")["MemberEvaluationRole"]
+    assert role["Properties"]["RoleName"] == naming.member_evaluation_role("dev")
+    (policy,) = role["Properties"]["Policies"]
+    granted = {
+        (action, statement["Resource"])
+        for statement in policy["PolicyDocument"]["Statement"]
+        for action in statement["Action"]
+    }
+    permissions = [*(p for check in CHECKS for p in check.read_permissions), *EVALUATOR_PERMISSIONS]
+    assert granted == {(p.action, p.resource.format(account=MEMBER_ACCOUNT)) for p in permissions}
+    assert all(statement["Effect"] == "Allow" for statement in policy["PolicyDocument"]["Statement"])
+
+
+def test_only_the_hub_accounts_evaluator_roles_may_assume_the_member_role() -> None:
+    role = resources_in(member_roles_template(DEV, False), "us-east-1")["MemberEvaluationRole"]
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Action"] == "sts:AssumeRole"
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{HUB_ACCOUNT}:root"}
+    assert statement["Condition"] == {
+        "ArnEquals": {
+            "aws:PrincipalArn": [
+                f"arn:aws:iam::{HUB_ACCOUNT}:role/{naming.evaluator_role(check.name, 'dev')}"
+                for check in CHECKS
+            ]
+        }
+    }
+
+
+@pytest.mark.parametrize("manage_recorders", [True, False])
+def test_every_member_policy_passes_the_linter(manage_recorders: bool) -> None:
+    roles = resources_in(member_roles_template(DEV, manage_recorders), "us-east-1")
+    regional = resources_in(member_regional_template(DEV, manage_recorders), "us-west-2")
+    documents = {
+        f"{name} trust": (role["Properties"]["AssumeRolePolicyDocument"], True)
+        for name, role in roles.items()
+    }
+    documents |= {
+        f"{name} {policy['PolicyName']}": (policy["PolicyDocument"], False)
+        for name, role in roles.items()
+        for policy in role["Properties"]["Policies"]
+    }
+    queue_policy = regional["AlertDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]
+    documents["queue policy"] = (queue_policy, False)
+    problems = {
+        name: findings_above_low(json.dumps(document), is_trust_policy=is_trust)
+        for name, (document, is_trust) in documents.items()
+    }
+    assert {name: found for name, found in problems.items() if found} == {}
+    assert len(documents) == 2 * (3 if manage_recorders else 2) + 1
+
+
+def test_recorder_and_channel_only_with_managed_recorders() -> None:
+    def types(manage: bool) -> set[str]:
+        roles = member_roles_template(DEV, manage)["Resources"]
+        regional = member_regional_template(DEV, manage)["Resources"]
+        return {resource["Type"] for resource in (*roles.values(), *regional.values())}
+
+    recording = {"AWS::Config::ConfigurationRecorder", "AWS::Config::DeliveryChannel"}
+    assert recording <= types(True)
+    assert not recording & types(False)
+    assert "ConfigRole" in member_roles_template(DEV, True)["Resources"]
+    assert "ConfigRole" not in member_roles_template(DEV, False)["Resources"]
+
+
+@pytest.mark.parametrize("region", SEVENTEEN_REGIONS)
+def test_global_types_are_recorded_in_the_primary_region_only(region: str) -> None:
+    settings = settings_for(SEVENTEEN_REGIONS)
+    recorder = resources_in(member_regional_template(settings, True), region)["ConfigRecorder"]
+    group = recorder["Properties"]["RecordingGroup"]
+    recorded = set(group["ResourceTypes"])
+    assert set(recorded_resource_types()) <= recorded
+    assert bool(recorded & set(GLOBAL_RESOURCE_TYPES)) == (region == "us-east-1")
+    if region == "us-east-1":
+        assert set(GLOBAL_RESOURCE_TYPES) <= recorded
+    assert group["AllSupported"] is False and group["IncludeGlobalResourceTypes"] is False
+    assert group["RecordingStrategy"] == {"UseOnly": "INCLUSION_BY_RESOURCE_TYPES"}
+
+
+@pytest.mark.parametrize("region", THREE_REGIONS)
+def test_recording_everything_includes_global_types_in_the_primary_region_only(region: str) -> None:
+    settings = settings_for(THREE_REGIONS, recordAllResourceTypes="true")
+    recorder = resources_in(member_regional_template(settings, True), region)["ConfigRecorder"]
+    group = recorder["Properties"]["RecordingGroup"]
+    assert group["AllSupported"] is True
+    assert group["IncludeGlobalResourceTypes"] is (region == "us-east-1")
+    assert "ResourceTypes" not in group
+
+
+def test_recorder_and_channel_use_the_config_role_and_the_hubs_bucket() -> None:
+    roles = resources_in(member_roles_template(DEV, True), "us-east-1")
+    resources = resources_in(member_regional_template(DEV, True), "eu-west-1")
+    recorder, channel = resources["ConfigRecorder"]["Properties"], resources["DeliveryChannel"]
+    assert recorder["Name"] == naming.recorder("dev", "eu-west-1")
+    assert recorder["RoleARN"] == (
+        f"arn:aws:iam::{MEMBER_ACCOUNT}:role/{roles['ConfigRole']['Properties']['RoleName']}"
+    )
+    assert channel["DependsOn"] == "ConfigRecorder"
+    assert channel["Properties"] == {
+        "Name": naming.delivery_channel("dev", "eu-west-1"),
+        "S3BucketName": BUCKET,
+        "S3KeyPrefix": "config",
+        "S3KmsKeyArn": KEY_ARN,
+        "ConfigSnapshotDeliveryProperties": {"DeliveryFrequency": "TwentyFour_Hours"},
+    }
+    (delivery,) = roles["ConfigRole"]["Properties"]["Policies"]
+    written = delivery["PolicyDocument"]["Statement"][0]["Resource"]
+    assert written == f"arn:aws:s3:::{BUCKET}/config/AWSLogs/{MEMBER_ACCOUNT}/Config/*"
+
+
+def member_event(rule: str, region: str, compliance: str = "NON_COMPLIANT") -> dict[str, Any]:
+    """A compliance change of an organization rule's copy in the member account."""
+    event = compliance_change(rule, region, compliance)
+    event["account"] = event["detail"]["awsAccountId"] = MEMBER_ACCOUNT
+    event["detail"]["configRuleARN"] = (
+        f"arn:aws:config:{region}:{MEMBER_ACCOUNT}:config-rule/config-rule-q1w2e3"
+    )
+    return event
+
+
+def forward_rule(region: str, settings: Settings = DEV) -> dict[str, Any]:
+    return resources_in(member_regional_template(settings, False), region)["NonCompliantForwardRule"]
+
+
+def matches(rule: dict[str, Any], event: dict[str, Any]) -> bool:
+    return bool(EventPattern.load(json.dumps(rule["Properties"]["EventPattern"])).matches_event(event))
+
+
+@pytest.mark.parametrize("region", THREE_REGIONS)
+@pytest.mark.parametrize("check", [check.name for check in CHECKS])
+def test_forward_rule_matches_this_stacks_organization_rules_non_compliant_changes(
+    region: str, check: str
+) -> None:
+    rule = forward_rule(region)
+    member_rule = f"OrgConfigRule-{naming.config_rule(check, 'dev', region)}-a1b2c3d4"
+    assert matches(rule, member_event(member_rule, region))
+    assert not matches(rule, member_event(member_rule, region, "COMPLIANT"))
+    assert not matches(rule, member_event(member_rule, region, "NOT_APPLICABLE"))
+    # Another stack's rules: another suffix, or a suffix that merely starts with this one's.
+    for other_stack in (f"compliance-{check}-prod-{region}", f"compliance-{check}-dev-2-{region}"):
+        assert not matches(rule, member_event(f"OrgConfigRule-{other_stack}-a1b2c3d4", region))
+    assert not matches(rule, member_event(naming.config_rule(check, "dev", region), region))
+    assert not matches(rule, member_event("OrgConfigRule-s3-bucket-versioning-enabled-dbgzf8ba", region))
+
+
+def test_forward_rule_sends_to_the_hubs_primary_bus_with_retries_and_a_dead_letter_queue() -> None:
+    resources = resources_in(member_regional_template(DEV, False), "eu-west-1")
+    rule = resources["NonCompliantForwardRule"]
+    properties = rule["Properties"]
+    assert properties["Name"] == naming.forward_rule(naming.NON_COMPLIANT_ALERT, "dev", "eu-west-1")
+    assert properties["State"] == "ENABLED"
+    (target,) = properties["Targets"]
+    forwarder = resources_in(member_roles_template(DEV, False), "us-east-1")["AlertForwarderRole"]
+    assert target["Arn"] == f"arn:aws:events:us-east-1:{HUB_ACCOUNT}:event-bus/default"
+    assert target["RoleArn"] == f"arn:aws:iam::{MEMBER_ACCOUNT}:role/{forwarder['Properties']['RoleName']}"
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 20}
+    assert target["DeadLetterConfig"] == {"Arn": dead_letter_queue_arn("eu-west-1")}
+    # The forwarder may put events on that bus only.
+    (policy,) = forwarder["Properties"]["Policies"]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert (statement["Action"], statement["Resource"]) == ("events:PutEvents", target["Arn"])
+
+    queue = resources["AlertDeadLetterQueue"]
+    assert queue["Properties"]["QueueName"] == naming.dead_letter_queue("dev", "eu-west-1")
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert {"Key": "Owner", "Value": "platform-team"} in queue["Properties"]["Tags"]
+    # Only this rule may send dead letters; the rule waits for that permission.
+    queue_policy = resources["AlertDeadLetterQueuePolicy"]["Properties"]
+    allow = queue_policy["PolicyDocument"]["Statement"][0]
+    assert allow["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": f"arn:aws:events:eu-west-1:{MEMBER_ACCOUNT}:rule/{properties['Name']}"}
+    }
+    assert (allow["Principal"], allow["Action"]) == ({"Service": "events.amazonaws.com"}, "sqs:SendMessage")
+    assert rule["DependsOn"] == "AlertDeadLetterQueuePolicy"
+
+
+def test_member_rule_prefix_is_the_organization_rule_name_as_config_names_its_member_copy() -> None:
+    prefix = member_baseline.member_config_rule_prefix("backup", "dev", "eu-west-1")
+    assert prefix == "OrgConfigRule-compliance-backup-dev-eu-west-1-"
