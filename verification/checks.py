@@ -1,9 +1,10 @@
 """The checks of a deployed stack, one result line each.
 
 Per region: the recorder records, the delivery channel's last delivery to the bucket succeeded, and
-every rule exists, invokes the stack's function and has evaluated within twice its frequency.
-In the primary region: every aggregator source reports SUCCEEDED, and the alert topic has a
-confirmed subscription. A failed AWS call fails its own check only.
+every rule exists, invokes the stack's function and has evaluated within twice its frequency, and
+the alert path delivered everything in the last 24 hours. In the primary region: every aggregator
+source reports SUCCEEDED, and the alert topic has a confirmed subscription. A failed AWS call fails its
+own check only, marked as "could not check" (it says nothing about the stack).
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from verification.alert_path import check_alert_path
 from verification.clients import AwsClient, ClientFactory
 from verification.outputs import FREQUENCY_HOURS, RegionRecording, RuleOutput, StackOutputs
-from verification.results import AWS_CALL_ERRORS, CheckResult, Verdict, describe_error, error_code
-
-Finding = tuple[Verdict, str]
+from verification.results import AWS_CALL_ERRORS, CheckResult, Finding, Verdict, describe_error, error_code
 
 # Delivery infos that describe deliveries to the bucket (the stream one goes to an SNS topic).
 _BUCKET_DELIVERIES = {
@@ -26,8 +26,13 @@ _BUCKET_DELIVERIES = {
 }
 
 
-def verify(outputs: StackOutputs, clients: ClientFactory, now: datetime) -> Iterator[CheckResult]:
-    """Runs every check, yielding each result as soon as it is known."""
+def verify(
+    outputs: StackOutputs, clients: ClientFactory, now: datetime, stack: str | None = None
+) -> Iterator[CheckResult]:
+    """Runs every check, yielding each result as soon as it is known.
+
+    ``stack`` is the Pulumi stack name when known: fix commands in FAIL lines name it.
+    """
     for region in outputs.regions:
         config = clients("config", region)
         recording = outputs.recording[region]
@@ -36,20 +41,33 @@ def verify(outputs: StackOutputs, clients: ClientFactory, now: datetime) -> Iter
         for rule in outputs.rules[region]:
             probe = partial(check_rule, config, rule, outputs.evaluation_frequency, now)
             yield _run(region, f"rule {rule.check}", probe)
+        topic_name = outputs.topic_name if region == outputs.topic_region else None
+        alert_path = partial(
+            check_alert_path,
+            clients("cloudwatch", region),
+            clients("sqs", region),
+            outputs.alert_path[region],
+            topic_name,
+            now,
+        )
+        yield _run(region, "alert path", alert_path)
     primary = outputs.primary_region
     aggregator = partial(
         check_aggregator, clients("config", primary), outputs.aggregator_name, outputs.regions
     )
     yield _run(primary, "aggregator", aggregator)
     sns = clients("sns", outputs.topic_region)
-    yield _run(outputs.topic_region, "alert subscriptions", partial(check_topic, sns, outputs.topic_arn))
+    subscriptions = partial(check_topic, sns, outputs.topic_arn, stack)
+    yield _run(outputs.topic_region, "alert subscriptions", subscriptions)
 
 
 def _run(region: str, check: str, probe: Callable[[], Finding]) -> CheckResult:
     try:
         verdict, message = probe()
     except AWS_CALL_ERRORS as error:
-        return CheckResult(Verdict.FAIL, region, check, describe_error(error))
+        return CheckResult(
+            Verdict.FAIL, region, check, f"could not check: {describe_error(error)}", could_not_check=True
+        )
     return CheckResult(verdict, region, check, message)
 
 
@@ -201,7 +219,17 @@ def check_aggregator(config: AwsClient, name: str, regions: Sequence[str]) -> Fi
     return Verdict.PASS, f"aggregator {name}: all {len(statuses)} sources SUCCEEDED"
 
 
-def check_topic(sns: AwsClient, topic_arn: str) -> Finding:
+def subscribe_command(stack: str | None) -> str:
+    """The commands that give the topic an email subscription (issue: the dev stack ships without one)."""
+    on_stack = f" --stack {stack}" if stack else ""
+    deploy = f"scripts/deploy.sh {stack}" if stack else "scripts/deploy.sh"
+    return (
+        f"pulumi config set --path 'notificationEmails[0]' you@example.com{on_stack}, "
+        f"then pulumi up{on_stack} (or {deploy}), then confirm the emailed link"
+    )
+
+
+def check_topic(sns: AwsClient, topic_arn: str, stack: str | None = None) -> Finding:
     name = topic_arn.rsplit(":", 1)[-1]
     paginator = sns.get_paginator("list_subscriptions_by_topic")
     try:
@@ -215,10 +243,18 @@ def check_topic(sns: AwsClient, topic_arn: str) -> Finding:
             return Verdict.FAIL, f"topic {name} does not exist"
         raise
     confirmed = [s for s in subscriptions if s["SubscriptionArn"].startswith("arn:")]
-    pending = sum(1 for s in subscriptions if s["SubscriptionArn"] == "PendingConfirmation")
+    pending_endpoints = [
+        s.get("Endpoint", "?") for s in subscriptions if s["SubscriptionArn"] == "PendingConfirmation"
+    ]
+    pending = len(pending_endpoints)
+    if not confirmed and pending:
+        return Verdict.FAIL, (
+            f"topic {name} has no confirmed subscription ({pending} pending confirmation: open the email AWS "
+            f"sent to {', '.join(pending_endpoints)} and click its confirmation link); alerts reach nobody"
+        )
     if not confirmed:
-        hint = f"{pending} pending confirmation: confirm the emailed link" if pending else "none at all"
-        return Verdict.FAIL, f"topic {name} has no confirmed subscription ({hint}); alerts reach nobody"
+        fix = subscribe_command(stack)
+        return Verdict.FAIL, f"topic {name} has no subscription; alerts reach nobody. Fix: {fix}"
     protocols = ", ".join(sorted({s["Protocol"] for s in confirmed}))
     pending_note = f", {pending} pending" if pending else ""
     count = len(confirmed)

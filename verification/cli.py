@@ -1,6 +1,7 @@
-"""``python -m verification``: check a deployed stack and print one line per check.
+"""``python -m verification [verify] (--stack STACK | --outputs FILE) [--endpoint-url URL]``.
 
-Exit status: 0 when no check failed, 1 when any did, 2 when the stack outputs are unusable.
+Exit status: 0 when no check failed; 1 when the stack is broken (a check failed); 2 when it could not
+check (unusable outputs, no or wrong credentials, an unreachable endpoint, a failed AWS call).
 """
 
 from __future__ import annotations
@@ -9,61 +10,61 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
-
-from botocore.config import Config
 
 from verification.checks import verify
-from verification.clients import AwsClients, ClientFactory
-from verification.outputs import OutputsError, StackOutputs, load_outputs_file, read_stack_outputs
+from verification.clients import ClientFactory
 from verification.results import Verdict
+from verification.session import (
+    EXIT_BROKEN,
+    EXIT_COULD_NOT_CHECK,
+    EXIT_OK,
+    CannotCheck,
+    add_source_arguments,
+    prepare,
+)
 
-# Bounded retries and timeouts: a throttled or unreachable endpoint fails its check, it does not hang.
-CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
 
-
-def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m verification",
         description="Check that a deployed compliance stack records, delivers, evaluates and alerts.",
     )
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--stack", help="Pulumi stack name; runs `pulumi stack output --json --stack STACK`")
-    source.add_argument(
-        "--outputs", type=Path, metavar="FILE", help="file saved from `pulumi stack output --json`"
-    )
-    parser.add_argument(
-        "--endpoint-url", help="send every AWS call to this endpoint (a local emulator in tests)"
-    )
+    add_source_arguments(parser)
     return parser.parse_args(argv)
 
 
-def load_outputs(arguments: argparse.Namespace) -> StackOutputs:
-    if arguments.outputs is not None:
-        return load_outputs_file(arguments.outputs)
-    return read_stack_outputs(arguments.stack)
-
-
 def main(argv: Sequence[str] | None = None, clients: ClientFactory | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["verify"]:
+        arguments = arguments[1:]
+    return verify_main(arguments, clients)
+
+
+def verify_main(argv: Sequence[str], clients: ClientFactory | None) -> int:
     arguments = parse_arguments(argv)
     try:
-        outputs = load_outputs(arguments)
-    except OutputsError as error:
+        outputs, clients = prepare(arguments, clients)
+    except CannotCheck as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
-    if clients is None:
-        clients = AwsClients(endpoint_url=arguments.endpoint_url, config=CLIENT_CONFIG)
+        return EXIT_COULD_NOT_CHECK
 
     print(
         f"Verifying {len(outputs.regions)} region(s), primary {outputs.primary_region}, "
         f"rules every {outputs.evaluation_frequency}"
     )
     counts = dict.fromkeys(Verdict, 0)
-    for result in verify(outputs, clients, datetime.now(UTC)):
+    unchecked = 0
+    for result in verify(outputs, clients, datetime.now(UTC), arguments.stack):
         print(result.line(), flush=True)
         counts[result.verdict] += 1
-    print(
+        unchecked += result.could_not_check
+    summary = (
         f"{sum(counts.values())} checks: {counts[Verdict.PASS]} passed, {counts[Verdict.FAIL]} failed, "
         f"{counts[Verdict.SKIP]} skipped"
     )
-    return 1 if counts[Verdict.FAIL] else 0
+    if unchecked:
+        summary += f" ({unchecked} of the failed could not check: an AWS call failed)"
+    print(summary)
+    if counts[Verdict.FAIL] > unchecked:
+        return EXIT_BROKEN
+    return EXIT_COULD_NOT_CHECK if unchecked else EXIT_OK

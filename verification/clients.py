@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError
 
 # boto3 builds its client classes at run time from service models; the checks pass keyword arguments only.
 AwsClient = Any
@@ -36,4 +37,15 @@ class AwsClients:
                 endpoint_url=self._endpoint_url,
                 config=self._config,
             )
+            self._clients[key].meta.events.register("after-call-error", name_the_operation)
         return self._clients[key]
+
+
+def name_the_operation(exception: Exception, event_name: str, **_: Any) -> None:
+    """Gives a botocore error (no credentials, no connection) the name of the call it broke.
+
+    botocore emits ``after-call-error.<service>.<Operation>`` when sending a request raised; a
+    ``ClientError`` carries ``operation_name`` already, the others do not.
+    """
+    if isinstance(exception, BotoCoreError) and not hasattr(exception, "operation_name"):
+        exception.operation_name = event_name.rsplit(".", 1)[-1]  # type: ignore[attr-defined]

@@ -5,7 +5,9 @@ The shape is the one the Pulumi program exports::
     {"primaryRegion": "us-east-1", "regions": ["us-east-1", ...], "evaluationFrequency": "Six_Hours",
      "bucketName": ..., "kmsKeyArn": ..., "topicArn": ..., "aggregatorName": ..., "aggregatorArn": ...,
      "recording": {"<region>": {"managed": true, "recorderName": ..., "deliveryChannelName": ...}},
-     "rules": {"<region>": {"<check>": {"ruleName": ..., "functionArn": ...}}}}
+     "rules": {"<region>": {"<check>": {"ruleName": ..., "functionArn": ...}}},
+     "alertPath": {"<region>": {"ruleNames": [...], "deadLetterQueueUrl": "https://sqs.<region>...",
+                                "deadLetterQueueArn": "arn:aws:sqs:<region>:...", "alarmNames": [...]}}}
 
 In regions whose recorder pre-exists, ``recording.<region>`` is
 ``{"managed": false, "recorderName": null, "deliveryChannelName": null}``.
@@ -15,6 +17,7 @@ Keys the checks do not use are ignored; anything else that differs is reported, 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -29,6 +32,11 @@ FREQUENCY_HOURS: Mapping[str, int] = {
     "Twelve_Hours": 12,
     "TwentyFour_Hours": 24,
 }
+
+
+# AWS region codes: a partition prefix, a direction and a number (us-east-1, us-gov-west-1, cn-north-1).
+# Anything else would be passed to boto3 as a region name and fail there, so it is refused up front.
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
 
 
 class OutputsError(Exception):
@@ -55,6 +63,16 @@ class RuleOutput:
 
 
 @dataclass(frozen=True)
+class AlertPath:
+    """A region's part of the alert path: its EventBridge rules, their dead-letter queue, its alarms."""
+
+    rule_names: tuple[str, ...]
+    dead_letter_queue_url: str
+    dead_letter_queue_arn: str
+    alarm_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class StackOutputs:
     primary_region: str
     regions: tuple[str, ...]
@@ -66,10 +84,20 @@ class StackOutputs:
     aggregator_arn: str
     recording: Mapping[str, RegionRecording]
     rules: Mapping[str, tuple[RuleOutput, ...]]
+    alert_path: Mapping[str, AlertPath]
 
     @property
     def topic_region(self) -> str:
         return self.topic_arn.split(":")[3]
+
+    @property
+    def topic_name(self) -> str:
+        return self.topic_arn.rsplit(":", 1)[-1]
+
+    @property
+    def account_id(self) -> str:
+        """The stack's account: the aggregator's, which lives in the primary region of that account."""
+        return self.aggregator_arn.split(":")[4]
 
 
 def load_outputs_file(path: Path) -> StackOutputs:
@@ -136,6 +164,10 @@ def parse_outputs(data: object, source: str = "stack outputs") -> StackOutputs:
         for region, value in reader.by_region(data, "rules", regions).items()
     }
     reader.same_checks(rules)
+    alert_path = {
+        region: reader.alert_path(value, f"alertPath.{region}", region)
+        for region, value in reader.by_region(data, "alertPath", regions).items()
+    }
     if reader.problems:
         listed = "\n".join(f"  - {problem}" for problem in reader.problems)
         raise OutputsError(f"stack outputs from {source} are unusable:\n{listed}")
@@ -150,6 +182,7 @@ def parse_outputs(data: object, source: str = "stack outputs") -> StackOutputs:
         aggregator_arn=aggregator_arn,
         recording=recording,
         rules=rules,
+        alert_path=alert_path,
     )
 
 
@@ -180,7 +213,13 @@ class _Reader:
         if not value:
             return ""
         parts = value.split(":", 5)
-        if len(parts) < 6 or parts[0] != "arn" or parts[2] != service or not parts[3] or not parts[5]:
+        if (
+            len(parts) < 6
+            or parts[0] != "arn"
+            or parts[2] != service
+            or not REGION_PATTERN.match(parts[3])
+            or not parts[5]
+        ):
             self.problem(
                 f"'{path}' must be an ARN of service {service} (arn:<partition>:{service}:<region>:...), "
                 f"got {value!r}"
@@ -198,6 +237,10 @@ class _Reader:
             return ()
         if len(set(value)) != len(value):
             self.problem(f"'regions' lists a region more than once: {value!r}")
+        malformed = [region for region in value if not REGION_PATTERN.match(region)]
+        if malformed:
+            self.problem(f"'regions' holds names that are not region codes such as us-east-1: {malformed!r}")
+            return ()
         return tuple(dict.fromkeys(value))
 
     def by_region(self, data: Mapping[str, object], key: str, regions: tuple[str, ...]) -> dict[str, object]:
@@ -268,3 +311,37 @@ class _Reader:
             if region_checks and region_checks != every_check:
                 missing = ", ".join(sorted(every_check - region_checks))
                 self.problem(f"'rules.{region}' lacks checks other regions have: {missing}")
+
+    def names(self, mapping: Mapping[str, object], key: str, path: str) -> tuple[str, ...]:
+        value = mapping.get(key)
+        if not isinstance(value, list) or not value or not all(isinstance(n, str) and n for n in value):
+            self.problem(f"'{path}' must be a non-empty list of names, got {value!r}")
+            return ()
+        return tuple(value)
+
+    def alert_path(self, value: object, path: str, region: str) -> AlertPath:
+        if not isinstance(value, dict):
+            self.problem(f"'{path}' must be an object, got {value!r}")
+            return AlertPath((), "", "", ())
+        queue_arn = self.arn(value, "deadLetterQueueArn", "sqs", f"{path}.deadLetterQueueArn")
+        queue_url = self.text(value, "deadLetterQueueUrl", f"{path}.deadLetterQueueUrl")
+        if queue_arn and queue_arn.split(":")[3] != region:
+            self.problem(f"'{path}.deadLetterQueueArn' is in another region than {region}: {queue_arn!r}")
+        # SQS queue URLs are https://sqs.<region>.<domain>/<account>/<queue name>.
+        url_parts = queue_url.split("/")
+        if queue_url and (
+            len(url_parts) != 5
+            or url_parts[0] != "https:"
+            or not url_parts[2].startswith(f"sqs.{region}.")
+            or (queue_arn and url_parts[3:] != queue_arn.split(":")[4:6])
+        ):
+            self.problem(
+                f"'{path}.deadLetterQueueUrl' must be the URL of the queue in 'deadLetterQueueArn' "
+                f"(https://sqs.{region}.<domain>/<account>/<name>), got {queue_url!r}"
+            )
+        return AlertPath(
+            rule_names=self.names(value, "ruleNames", f"{path}.ruleNames"),
+            dead_letter_queue_url=queue_url,
+            dead_letter_queue_arn=queue_arn,
+            alarm_names=self.names(value, "alarmNames", f"{path}.alarmNames"),
+        )

@@ -20,12 +20,19 @@ class Verdict(enum.Enum):
     SKIP = "SKIP"
 
 
+# What a check found: its verdict and the message of its line.
+Finding = tuple[Verdict, str]
+
+
 @dataclass(frozen=True)
 class CheckResult:
     verdict: Verdict
     region: str
     check: str
     message: str
+    # A FAIL because an AWS call failed (credentials, access, throttling, an unreachable endpoint): the
+    # check got no answer, which says nothing about the stack.
+    could_not_check: bool = False
 
     def line(self) -> str:
         return f"{self.verdict.value}  {self.region:<14}  {self.check:<26}  {self.message}"
@@ -51,4 +58,7 @@ def describe_error(error: ClientError | BotoCoreError) -> str:
             message = message[: _MAX_ERROR_MESSAGE - 3] + "..."
         summary = f"{error.operation_name} failed: {code}"
         return f"{summary}: {message}" if message else summary
-    return f"{type(error).__name__}: {error}"
+    # Set by the clients (verification/clients.py) when the error came from an API call.
+    operation = getattr(error, "operation_name", None)
+    described = f"{type(error).__name__}: {error}"
+    return f"{operation} failed: {described}" if operation else described

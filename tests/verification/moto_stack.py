@@ -117,6 +117,7 @@ def build_stack(outputs_regions: tuple[str, ...] = REGIONS) -> dict[str, Any]:
             config.put_config_rule(ConfigRule=_rule(check, region, function_arn))
             rules[region][check] = {"ruleName": rule_name(check, region), "functionArn": function_arn}
 
+    alert_path = {region: build_alert_path(region) for region in outputs_regions}
     aggregator_arn = aws("config", PRIMARY).put_configuration_aggregator(
         ConfigurationAggregatorName=AGGREGATOR,
         AccountAggregationSources=[{"AccountIds": [ACCOUNT], "AwsRegions": list(outputs_regions)}],
@@ -132,6 +133,62 @@ def build_stack(outputs_regions: tuple[str, ...] = REGIONS) -> dict[str, Any]:
         "aggregatorArn": aggregator_arn,
         "recording": recording,
         "rules": rules,
+        "alertPath": alert_path,
+    }
+
+
+def alert_rule_names(region: str) -> list[str]:
+    if region == PRIMARY:
+        return [naming.alert_rule(kind, SUFFIX) for kind in naming.ALERT_KIND_NAMES]
+    return [naming.forward_rule(kind, SUFFIX, region) for kind in naming.ALERT_KIND_NAMES]
+
+
+def alarm_names(region: str) -> list[str]:
+    return [naming.alert_delivery_alarm(SUFFIX, region), naming.dead_letters_alarm(SUFFIX, region)]
+
+
+def build_alert_path(region: str) -> dict[str, Any]:
+    """The region's dead-letter queue and its two alarms, as the program names them."""
+    queue = naming.dead_letter_queue(SUFFIX, region)
+    queue_url = aws("sqs", region).create_queue(
+        QueueName=queue, Attributes={"SqsManagedSseEnabled": "true"}
+    )["QueueUrl"]
+    queue_arn = aws("sqs", region).get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    cloudwatch = aws("cloudwatch", region)
+    delivery, dead_letters = alarm_names(region)
+    rules = alert_rule_names(region)
+    cloudwatch.put_metric_alarm(
+        AlarmName=delivery,
+        Namespace="AWS/Events",
+        MetricName="FailedInvocations",
+        Dimensions=[{"Name": "RuleName", "Value": rules[0]}],
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=0,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+    )
+    cloudwatch.put_metric_alarm(
+        AlarmName=dead_letters,
+        Namespace="AWS/SQS",
+        MetricName="ApproximateNumberOfMessagesVisible",
+        Dimensions=[{"Name": "QueueName", "Value": queue}],
+        Statistic="Maximum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=0,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+    )
+    return {
+        "ruleNames": rules,
+        # The URL AWS gives (moto names its own host); the API reads the queue from the URL's path.
+        "deadLetterQueueUrl": f"https://sqs.{region}.amazonaws.com/{ACCOUNT}/{queue}",
+        "deadLetterQueueArn": queue_arn,
+        "alarmNames": [delivery, dead_letters],
     }
 
 
@@ -296,5 +353,16 @@ def example_outputs() -> dict[str, Any]:
             },
             "eu-west-1": {"managed": False, "recorderName": None, "deliveryChannelName": None},
         },
-        "rules": {region: _example_rules(region) for region in ("us-east-1", "us-west-2", "eu-west-1")},
+        "rules": {region: _example_rules(region) for region in REGIONS},
+        "alertPath": {region: _example_alert_path(region) for region in REGIONS},
+    }
+
+
+def _example_alert_path(region: str) -> dict[str, Any]:
+    queue = f"config-alert-dlq-dev-{region}"
+    return {
+        "ruleNames": alert_rule_names(region),
+        "deadLetterQueueUrl": f"https://sqs.{region}.amazonaws.com/{ACCOUNT}/{queue}",
+        "deadLetterQueueArn": f"arn:aws:sqs:{region}:{ACCOUNT}:{queue}",
+        "alarmNames": alarm_names(region),
     }

@@ -42,7 +42,8 @@ def test_a_healthy_stack_passes_every_check(
 ) -> None:
     results = run(deployed_stack, healthy_clients, now)
 
-    per_region = ["recorder", "delivery", "rule encryption", "rule required-tags", "rule backup"]
+    rules = ["rule encryption", "rule required-tags", "rule backup"]
+    per_region = ["recorder", "delivery", *rules, "alert path"]
     expected = [(region, check) for region in REGIONS for check in per_region]
     expected += [(PRIMARY, "aggregator"), (PRIMARY, "alert subscriptions")]
     assert list(results) == expected
@@ -70,11 +71,12 @@ def test_calls_are_bounded_by_the_number_of_rules(
     run(deployed_stack, healthy_clients, now)
 
     calls = healthy_clients.calls
-    # Two per rule, one or three per region, two for the aggregator, one for the topic's subscriptions.
+    # Two per rule, one or three per region, three for the region's alert path, two for the aggregator,
+    # one for the topic's subscriptions.
     assert calls.count("DescribeConfigRules") == calls.count("DescribeConfigRuleEvaluationStatus") == 9
     assert calls.count("DescribeConfigurationRecorderStatus") == 3
     assert calls.count("DescribeDeliveryChannelStatus") == 2
-    assert len(calls) == 9 * 2 + 3 + 2 * 2 + 2 + 1
+    assert len(calls) == 9 * 2 + 3 + 2 * 2 + 3 * 3 + 2 + 1
 
 
 def test_without_the_status_apis_each_of_their_checks_fails_alone(
@@ -90,9 +92,12 @@ def test_without_the_status_apis_each_of_their_checks_fails_alone(
         (PRIMARY, "aggregator"),
     }
     assert failed[("us-east-1", "delivery")] == (
-        "DescribeDeliveryChannelStatus failed: 500: HTTP 500, not an AWS error response"
+        "could not check: DescribeDeliveryChannelStatus failed: 500: HTTP 500, not an AWS error response"
     )
-    assert failed[(PRIMARY, "aggregator")].startswith("DescribeConfigurationAggregatorSourcesStatus failed")
+    assert failed[(PRIMARY, "aggregator")].startswith(
+        "could not check: DescribeConfigurationAggregatorSourcesStatus failed"
+    )
+    assert all(result.could_not_check for result in results.values() if result.verdict is Verdict.FAIL)
     assert results[("us-east-1", "recorder")].verdict is Verdict.PASS
 
 
@@ -223,9 +228,11 @@ def test_a_topic_nobody_subscribed_to_fails(
     for subscription in sns.list_subscriptions_by_topic(TopicArn=deployed_stack["topicArn"])["Subscriptions"]:
         sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
 
+    # The dev stack as shipped: no notificationEmails. The line names the commands that fix it.
     assert failures(run(deployed_stack, healthy_clients, now)) == {
-        (PRIMARY, "alert subscriptions"): "topic config-compliance-alerts-dev has no confirmed subscription "
-        "(none at all); alerts reach nobody"
+        (PRIMARY, "alert subscriptions"): "topic config-compliance-alerts-dev has no subscription; alerts "
+        "reach nobody. Fix: pulumi config set --path 'notificationEmails[0]' you@example.com, then pulumi up "
+        "(or scripts/deploy.sh), then confirm the emailed link"
     }
 
 

@@ -13,6 +13,7 @@ import pytest
 from moto_stack import ACCOUNT, example_outputs
 
 from verification.outputs import (
+    AlertPath,
     OutputsError,
     RegionRecording,
     RuleOutput,
@@ -45,6 +46,21 @@ def test_the_exported_shape_parses_into_what_the_checks_need() -> None:
         f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:compliance-required-tags-dev-eu-west-1",
     )
     assert [rule.check for rule in outputs.rules["us-east-1"]] == ["encryption", "required-tags", "backup"]
+    assert outputs.alert_path["us-west-2"] == AlertPath(
+        rule_names=("config-noncompliant-fwd-dev-us-west-2", "config-eval-errors-fwd-dev-us-west-2"),
+        dead_letter_queue_url=f"https://sqs.us-west-2.amazonaws.com/{ACCOUNT}/config-alert-dlq-dev-us-west-2",
+        dead_letter_queue_arn=f"arn:aws:sqs:us-west-2:{ACCOUNT}:config-alert-dlq-dev-us-west-2",
+        alarm_names=(
+            "config-alert-delivery-failed-dev-us-west-2",
+            "config-alert-dead-letters-dev-us-west-2",
+        ),
+    )
+    assert outputs.alert_path["us-east-1"].rule_names == (
+        "config-noncompliant-notify-dev",
+        "config-eval-errors-notify-dev",
+    )
+    assert outputs.account_id == ACCOUNT
+    assert outputs.topic_name == "config-compliance-alerts-dev"
 
 
 def test_an_unmanaged_region_may_omit_the_names() -> None:
@@ -144,6 +160,29 @@ def _delete(path: str) -> Any:
             _set("rules/us-east-1/backup/functionArn", "compliance-backup-dev-us-east-1"),
             "'rules.us-east-1.backup.functionArn' must be an ARN of service lambda",
         ),
+        (_set("regions", ["us-east-1", "US-WEST-2"]), "'regions' holds names that are not region codes"),
+        (_set("topicArn", f"arn:aws:sns:us east 1:{ACCOUNT}:t"), "'topicArn' must be an ARN of service sns"),
+        (_without("alertPath"), "missing key 'alertPath'"),
+        (_delete("alertPath/eu-west-1"), "missing key 'alertPath.eu-west-1'"),
+        (_set("alertPath/us-east-1", []), "'alertPath.us-east-1' must be an object, got []"),
+        (_set("alertPath/us-east-1/ruleNames", []), "'alertPath.us-east-1.ruleNames' must be a non-empty"),
+        (_delete("alertPath/us-east-1/alarmNames"), "'alertPath.us-east-1.alarmNames' must be a non-empty"),
+        (
+            _set("alertPath/us-west-2/deadLetterQueueArn", f"arn:aws:sqs:us-east-1:{ACCOUNT}:q"),
+            "'alertPath.us-west-2.deadLetterQueueArn' is in another region than us-west-2",
+        ),
+        (
+            _set("alertPath/us-west-2/deadLetterQueueUrl", "http://127.0.0.1:5000/123/q"),
+            "'alertPath.us-west-2.deadLetterQueueUrl' must be the URL of the queue in 'deadLetterQueueArn'",
+        ),
+        (
+            _set(
+                "alertPath/us-west-2/deadLetterQueueUrl",
+                f"https://sqs.us-west-2.amazonaws.com/{ACCOUNT}/another-queue",
+            ),
+            "'alertPath.us-west-2.deadLetterQueueUrl' must be the URL of the queue in 'deadLetterQueueArn'",
+        ),
+        (_delete("alertPath/us-west-2/deadLetterQueueUrl"), "missing key 'alertPath.us-west-2.deadLetterQ"),
     ],
 )
 def test_each_malformed_output_is_named(change: Any, expected: str) -> None:

@@ -429,8 +429,19 @@ def test_only_pending_subscriptions_fail(sns: tuple[Any, Stubber]) -> None:
     )
     assert check_topic(client, TOPIC) == (
         Verdict.FAIL,
-        "topic config-compliance-alerts-dev has no confirmed subscription (1 pending confirmation: "
-        "confirm the emailed link); alerts reach nobody",
+        "topic config-compliance-alerts-dev has no confirmed subscription (1 pending confirmation: open the "
+        "email AWS sent to ops@example.com and click its confirmation link); alerts reach nobody",
+    )
+
+
+def test_no_subscription_names_the_fix_for_the_stack(sns: tuple[Any, Stubber]) -> None:
+    client, stubber = sns
+    stubber.add_response("list_subscriptions_by_topic", {"Subscriptions": []}, {"TopicArn": TOPIC})
+    assert check_topic(client, TOPIC, stack="dev") == (
+        Verdict.FAIL,
+        "topic config-compliance-alerts-dev has no subscription; alerts reach nobody. Fix: pulumi config set "
+        "--path 'notificationEmails[0]' you@example.com --stack dev, then pulumi up --stack dev "
+        "(or scripts/deploy.sh dev), then confirm the emailed link",
     )
 
 
