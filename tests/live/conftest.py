@@ -20,9 +20,10 @@ STACK_VARIABLE = "CONFIG_COMPLIANCE_STACK"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that need the deployed stack are ``live``; the offline tests of their helpers are not."""
     here = Path(__file__).parent
     for item in items:
-        if here in Path(item.path).parents:
+        if here in Path(item.path).parents and "stack_outputs" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.live)
 
 
