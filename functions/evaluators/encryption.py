@@ -15,12 +15,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from evaluators import inventory, parameters
-from evaluators.aws import client
 from evaluators.errors import InvalidParameterError
 from evaluators.fields import as_bool, as_text, lookup
 from evaluators.inventory import Listed, SweepContext
 from evaluators.items import ConfigurationItem
-from evaluators.runner import Check, Evaluator, run
+from evaluators.runner import Check, Evaluator, Target, run
 from evaluators.verdicts import MissingEvidence, Verdict
 
 # S3 has applied SSE-S3 to every new object since January 2023; a bucket without its own
@@ -103,13 +102,36 @@ def evaluate_bucket(item: ConfigurationItem, params: EncryptionParameters) -> Ve
     return Verdict.compliant("S3 bucket is encrypted with SSE-S3.")
 
 
+# DynamoDB's SSEDescription (DynamoDB API reference, SSEDescription): absent when the table uses the
+# AWS-owned key; otherwise Status ENABLING (a table being created with a KMS key), ENABLED or UPDATING
+# (the key is being changed) mean a KMS key, DISABLING/DISABLED mean the table is going back to the
+# AWS-owned key. SSEType's only supported value is KMS, so a description without one is KMS too.
+# InaccessibleEncryptionDateTime is set while the table's KMS key is inaccessible (DynamoDB archives
+# the table after seven days of it).
+TABLE_KMS_STATUSES = frozenset({"ENABLING", "ENABLED", "UPDATING"})
+TABLE_OWNED_KEY_STATUSES = frozenset({"DISABLING", "DISABLED"})
+
+
 def evaluate_table(item: ConfigurationItem, params: EncryptionParameters) -> Verdict:
     configuration = _configuration(item)
+    if as_text(lookup(configuration, "TableStatus")) == "DELETING":
+        return Verdict.not_applicable("DynamoDB table is being deleted.")
     sse = lookup(configuration, "SSEDescription")
-    status = as_text(lookup(sse, "Status"))
-    if status in ("ENABLED", "UPDATING") and as_text(lookup(sse, "SSEType")) == "KMS":
-        return _kms_verdict("DynamoDB table", as_text(lookup(sse, "KMSMasterKeyArn")), params)
-    # No SSE description (or KMS turned off) means DynamoDB's AWS-owned key: encrypted, but not with KMS.
+    if isinstance(sse, Mapping) and sse:
+        inaccessible = lookup(sse, "InaccessibleEncryptionDateTime")
+        if inaccessible not in (None, ""):
+            return Verdict.non_compliant(
+                f"DynamoDB table's KMS key {as_text(lookup(sse, 'KMSMasterKeyArn')) or ''} has been "
+                f"inaccessible since {inaccessible}; DynamoDB archives the table after seven days."
+            )
+        status = as_text(lookup(sse, "Status"))
+        sse_type = as_text(lookup(sse, "SSEType"))
+        if status in TABLE_KMS_STATUSES and sse_type in (None, "KMS"):
+            return _kms_verdict("DynamoDB table", as_text(lookup(sse, "KMSMasterKeyArn")), params)
+        if status is None:
+            raise MissingEvidence("configuration.SSEDescription.Status is missing")
+        if status not in TABLE_OWNED_KEY_STATUSES | TABLE_KMS_STATUSES:
+            return Verdict.non_compliant(f"DynamoDB table encryption status {status!r} is not a known state.")
     if params.require_kms:
         return Verdict.non_compliant("DynamoDB table uses the AWS-owned key; requireKms demands a KMS key.")
     return Verdict.compliant("DynamoDB table is encrypted with the AWS-owned key.")
@@ -157,7 +179,7 @@ def evaluate(item: ConfigurationItem, params: EncryptionParameters) -> Verdict:
 
 
 def _buckets(ctx: SweepContext) -> list[Listed]:
-    s3 = client("s3")
+    s3 = ctx.client("s3")
 
     def fetch(name: str) -> ConfigurationItem:
         supplementary: dict[str, Any] = {}
@@ -175,31 +197,31 @@ def _buckets(ctx: SweepContext) -> list[Listed]:
             supplementary=supplementary,
         )
 
-    return inventory.map_bounded(inventory.BUCKET, inventory.s3_bucket_names(ctx), fetch)
+    return ctx.read_each(inventory.BUCKET, inventory.s3_bucket_names(ctx), fetch)
 
 
 def _tables(ctx: SweepContext) -> list[Listed]:
-    dynamodb = client("dynamodb")
+    dynamodb = ctx.client("dynamodb")
 
     def fetch(name: str) -> ConfigurationItem:
         table = dynamodb.describe_table(TableName=name)["Table"]
         return ConfigurationItem(inventory.TABLE, name, arn=table.get("TableArn"), configuration=table)
 
-    return inventory.map_bounded(inventory.TABLE, inventory.dynamodb_table_names(ctx), fetch)
+    return ctx.read_each(inventory.TABLE, inventory.dynamodb_table_names(ctx), fetch)
 
 
 def _topics(ctx: SweepContext) -> list[Listed]:
-    sns = client("sns")
+    sns = ctx.client("sns")
 
     def fetch(arn: str) -> ConfigurationItem:
         attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
         return ConfigurationItem(inventory.TOPIC, arn, arn=arn, configuration=attributes)
 
-    return inventory.map_bounded(inventory.TOPIC, inventory.sns_topic_arns(ctx), fetch)
+    return ctx.read_each(inventory.TOPIC, inventory.sns_topic_arns(ctx), fetch)
 
 
 def _queues(ctx: SweepContext) -> list[Listed]:
-    sqs = client("sqs")
+    sqs = ctx.client("sqs")
 
     def fetch(url: str) -> ConfigurationItem:
         names = ["KmsMasterKeyId", "SqsManagedSseEnabled", "QueueArn"]
@@ -211,10 +233,10 @@ def _queues(ctx: SweepContext) -> list[Listed]:
             configuration={"QueueUrl": url, **attributes},
         )
 
-    return inventory.map_bounded(inventory.QUEUE, inventory.sqs_queue_urls(ctx), fetch)
+    return ctx.read_each(inventory.QUEUE, inventory.sqs_queue_urls(ctx), fetch)
 
 
-def _evaluator(params: EncryptionParameters) -> Evaluator:
+def _evaluator(params: EncryptionParameters, target: Target) -> Evaluator:
     return lambda item: evaluate(item, params)
 
 
@@ -236,4 +258,4 @@ CHECK = Check(
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return run(CHECK, event)
+    return run(CHECK, event, context)

@@ -26,3 +26,7 @@ class EvaluationIncompleteError(RuntimeError):
         more = f"; and {len(resources) - 50} more" if len(resources) > 50 else ""
         super().__init__(f"{summary} ({len(resources)}): {listed}{more}")
         self.resources = resources
+
+
+class MemberRoleError(RuntimeError):
+    """The member account's role could not be assumed; the message names the account and the role."""

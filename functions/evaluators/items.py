@@ -30,8 +30,8 @@ class ConfigurationItem:
     capture_time: datetime | None = None
     configuration: Mapping[str, Any] = field(default_factory=dict)
     supplementary: Mapping[str, Any] = field(default_factory=dict)
-    # None when the item carries no tags field at all (as opposed to an empty one).
-    tags: Mapping[str, str] | None = None
+    # An item whose tags field is null or absent describes a resource with no tags.
+    tags: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_gone(self) -> bool:
@@ -82,9 +82,9 @@ def _supplementary(value: Any, where: str) -> dict[str, Any]:
     return normalized
 
 
-def _tags(value: Any, where: str) -> dict[str, str] | None:
+def _tags(value: Any, where: str) -> dict[str, str]:
     if value is None:
-        return None
+        return {}
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
@@ -131,8 +131,10 @@ def item_from_record(raw: Any, where: str = "configurationItem") -> Configuratio
     )
 
 
-def fetch_oversized_item(config_client: Any, summary: ConfigurationItem) -> ConfigurationItem:
-    """The full item behind an oversized notification's summary, as of the summary's capture time."""
+def fetch_oversized_item(config_client: Any, summary: ConfigurationItem) -> ConfigurationItem | None:
+    """The full item behind an oversized notification's summary, as of the summary's capture time, or
+    None when Config returns no history for it (API errors such as ResourceNotDiscoveredException are
+    raised as they are)."""
     request: dict[str, Any] = {
         "resourceType": summary.resource_type,
         "resourceId": summary.resource_id,
@@ -142,7 +144,5 @@ def fetch_oversized_item(config_client: Any, summary: ConfigurationItem) -> Conf
         request["laterTime"] = summary.capture_time
     found = config_client.get_resource_config_history(**request).get("configurationItems", [])
     if not found:
-        raise InvalidEventError(
-            f"configurationItemSummary: Config returned no history for {summary.describe()}"
-        )
+        return None
     return item_from_record(found[0], "GetResourceConfigHistory.configurationItems[0]")

@@ -1,10 +1,14 @@
-"""Posting evaluations to Config: batches of 100, FailedEvaluations retried, TESTMODE honoured."""
+"""Posting evaluations to Config: batches of 100, FailedEvaluations retried, TESTMODE honoured.
+
+Batches are independent (each names its own resources), so a sweep posts them concurrently.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 
 from evaluators.aws import AwsClient
 from evaluators.events import TEST_MODE_TOKEN
@@ -21,18 +25,20 @@ def put_evaluations(
     evaluations: Sequence[Evaluation],
     result_token: str,
     sleep: Callable[[float], None] | None = None,
+    executor: Executor | None = None,
 ) -> list[Evaluation]:
     """Post every evaluation; return the ones Config still refused after ``ATTEMPTS`` tries.
 
     An empty sequence is posted once as an empty call, so a periodic run with nothing in scope still
-    reports that it ran.
+    reports that it ran. With an ``executor``, batches are posted concurrently; an exception from any
+    batch is raised after every batch has been tried.
     """
     test_mode = result_token == TEST_MODE_TOKEN
     if not evaluations:
         config_client.put_evaluations(Evaluations=[], ResultToken=result_token, TestMode=test_mode)
         return []
-    refused: list[Evaluation] = []
-    for start in range(0, len(evaluations), BATCH_SIZE):
+
+    def post(start: int) -> list[Evaluation]:
         pending = list(evaluations[start : start + BATCH_SIZE])
         for attempt in range(ATTEMPTS):
             if attempt:
@@ -48,5 +54,13 @@ def put_evaluations(
             if not pending:
                 break
             logger.warning("Config refused %d evaluation(s), attempt %d", len(pending), attempt + 1)
-        refused.extend(pending)
-    return refused
+        return pending
+
+    starts = range(0, len(evaluations), BATCH_SIZE)
+    if executor is None or len(starts) == 1:
+        return [e for start in starts for e in post(start)]
+    futures = [executor.submit(post, start) for start in starts]
+    errors = [error for future in futures if (error := future.exception()) is not None]
+    if errors:
+        raise errors[0]
+    return [e for f in futures for e in f.result()]

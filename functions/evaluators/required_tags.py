@@ -7,7 +7,7 @@ the rule's scope; periodic sweeps list the types below.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +15,8 @@ from evaluators import inventory, parameters
 from evaluators.errors import InvalidParameterError
 from evaluators.inventory import Listed, SweepContext
 from evaluators.items import ConfigurationItem
-from evaluators.runner import Check, Evaluator, run
-from evaluators.verdicts import MissingEvidence, Verdict
+from evaluators.runner import Check, Evaluator, Target, run
+from evaluators.verdicts import Verdict
 
 MAX_TAG_KEY = 128  # AWS tag key limit
 MAX_TAG_VALUE = 256
@@ -66,8 +66,6 @@ def tag_problem(tag: RequiredTag, tags: Mapping[str, str]) -> str | None:
 
 
 def evaluate(item: ConfigurationItem, required: tuple[RequiredTag, ...]) -> Verdict:
-    if item.tags is None:
-        raise MissingEvidence("the configuration item has no tags field")
     problems = [p for p in (tag_problem(tag, item.tags) for tag in required) if p]
     if problems:
         return Verdict.non_compliant("; ".join(problems) + ".")
@@ -76,43 +74,40 @@ def evaluate(item: ConfigurationItem, required: tuple[RequiredTag, ...]) -> Verd
 
 # --- periodic sweep -------------------------------------------------------------------------------
 
+# The tagging API's resource types (the ARN's service, plus its resource type where the ARN has one) of
+# the services whose list APIs return no tags; one GetResources pagination serves them all.
+TAGGED_BY_API = ("s3", "dynamodb:table", "sns", "sqs")
+
 
 def _with_indexed_tags(
-    ctx: SweepContext, resource_type: str, tag_filter: str, ids: list[str], arn_of: Callable[[str], str]
+    ctx: SweepContext, resource_type: str, ids: Iterable[str], arn_of: Callable[[str], str]
 ) -> list[Listed]:
-    """Items for a service whose list API returns no tags: ids from the list, tags from GetResources.
-
-    ``tag_filter`` is the tagging API's resource type: the ARN's service, plus its resource type where
-    the ARN has one (``dynamodb:table``; plain ``s3``, ``sns``, ``sqs``).
-    """
-    tags = inventory.tag_index(ctx, [tag_filter]) if ids else {}
-    return [ConfigurationItem(resource_type, i, arn=arn_of(i), tags=tags.get(arn_of(i), {})) for i in ids]
+    """Items for a service whose list API returns no tags: ids from the list, tags from GetResources."""
+    listed = list(ids)
+    tags = inventory.tag_index(ctx, TAGGED_BY_API) if listed else {}
+    return [ConfigurationItem(resource_type, i, arn=arn_of(i), tags=tags.get(arn_of(i), {})) for i in listed]
 
 
 def _buckets(ctx: SweepContext) -> list[Listed]:
     names = inventory.s3_bucket_names(ctx)
-    return _with_indexed_tags(ctx, inventory.BUCKET, "s3", names, lambda n: f"arn:{ctx.partition}:s3:::{n}")
+    return _with_indexed_tags(ctx, inventory.BUCKET, names, lambda n: f"arn:{ctx.partition}:s3:::{n}")
 
 
 def _tables(ctx: SweepContext) -> list[Listed]:
     names = inventory.dynamodb_table_names(ctx)
-    return _with_indexed_tags(
-        ctx, inventory.TABLE, "dynamodb:table", names, lambda n: ctx.arn("dynamodb", f"table/{n}")
-    )
+    return _with_indexed_tags(ctx, inventory.TABLE, names, lambda n: ctx.arn("dynamodb", f"table/{n}"))
 
 
 def _topics(ctx: SweepContext) -> list[Listed]:
-    return _with_indexed_tags(ctx, inventory.TOPIC, "sns", inventory.sns_topic_arns(ctx), lambda arn: arn)
+    return _with_indexed_tags(ctx, inventory.TOPIC, inventory.sns_topic_arns(ctx), lambda arn: arn)
 
 
 def _queues(ctx: SweepContext) -> list[Listed]:
     urls = inventory.sqs_queue_urls(ctx)
-    return _with_indexed_tags(
-        ctx, inventory.QUEUE, "sqs", urls, lambda url: inventory.sqs_queue_arn(ctx, url)
-    )
+    return _with_indexed_tags(ctx, inventory.QUEUE, urls, lambda url: inventory.sqs_queue_arn(ctx, url))
 
 
-def _evaluator(required: tuple[RequiredTag, ...]) -> Evaluator:
+def _evaluator(required: tuple[RequiredTag, ...], target: Target) -> Evaluator:
     return lambda item: evaluate(item, required)
 
 
@@ -135,4 +130,4 @@ CHECK = Check(
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return run(CHECK, event)
+    return run(CHECK, event, context)

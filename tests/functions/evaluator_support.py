@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 import pytest
 from evaluators.aws import reset_clients
+from evaluators.backup import forget_selections
 from moto import mock_aws
 
 REGION = "us-east-1"
@@ -95,8 +96,10 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     boto3.setup_default_session()
     reset_clients()
+    forget_selections()
     yield
     reset_clients()
+    forget_selections()
 
 
 @pytest.fixture

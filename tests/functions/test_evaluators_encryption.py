@@ -187,3 +187,60 @@ def test_key_allowed() -> None:
     assert key_allowed(KEY, frozenset({KEY}))
     assert key_allowed("1111-2222", frozenset({KEY}))
     assert not key_allowed("2222", frozenset({KEY}))
+
+
+# DynamoDB table items as Config records them (camelCase keys, as in sSEDescription) and as DescribeTable
+# returns them in sweeps (PascalCase). SSEDescription states from the DynamoDB API reference
+# (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_SSEDescription.html).
+def config_table(table_status: str = "ACTIVE", **sse: Any) -> dict[str, Any]:
+    table: dict[str, Any] = {"tableName": "orders", "tableStatus": table_status, "itemCount": 0}
+    if sse:
+        table["sSEDescription"] = sse
+    return table
+
+
+@pytest.mark.parametrize(
+    ("configuration", "params", "expected"),
+    [
+        # A table being created with a KMS key shows ENABLING: it is KMS-encrypted, key checked.
+        (config_table("CREATING", status="ENABLING", sSEType="KMS", kMSMasterKeyArn=KEY), KMS, C),
+        (config_table("CREATING", status="ENABLING", sSEType="KMS", kMSMasterKeyArn=OTHER_KEY), ALLOW, N),
+        (config_table(status="UPDATING", sSEType="KMS", kMSMasterKeyArn=KEY), ALLOW, C),
+        (config_table(status="UPDATING", sSEType="KMS", kMSMasterKeyArn=OTHER_KEY), ALLOW, N),
+        # ENABLED without SSEType: KMS (the AWS-owned key has no description at all).
+        (config_table(status="ENABLED", kMSMasterKeyArn=KEY), KMS, C),
+        (config_table(status="ENABLED", kMSMasterKeyArn=OTHER_KEY), ALLOW, N),
+        ({"TableName": "t", "TableStatus": "ACTIVE", "SSEDescription": {"Status": "ENABLED"}}, KMS, C),
+        # Going back to the AWS-owned key.
+        (config_table(status="DISABLING"), DEFAULT, C),
+        (config_table(status="DISABLING"), KMS, N),
+        (config_table(status="MYSTERY", sSEType="KMS"), DEFAULT, N),
+    ],
+)
+def test_table_encryption_states(
+    configuration: dict[str, Any], params: EncryptionParameters, expected: Compliance
+) -> None:
+    assert verdict("AWS::DynamoDB::Table", configuration, params) is expected
+
+
+def test_table_whose_key_became_inaccessible_is_non_compliant() -> None:
+    configuration = config_table(
+        status="ENABLED", sSEType="KMS", kMSMasterKeyArn=KEY, inaccessibleEncryptionDateTime=1795000000.0
+    )
+    result = evaluate(item("AWS::DynamoDB::Table", configuration), DEFAULT)
+    assert result.compliance is N
+    assert result.annotation == (
+        f"DynamoDB table's KMS key {KEY} has been inaccessible since 1795000000.0; "
+        "DynamoDB archives the table after seven days."
+    )
+
+
+def test_table_being_deleted_is_not_applicable() -> None:
+    deleting = config_table("DELETING", status="ENABLED", sSEType="KMS", kMSMasterKeyArn=OTHER_KEY)
+    result = evaluate(item("AWS::DynamoDB::Table", deleting), ALLOW)
+    assert (result.compliance, result.annotation) == (NA, "DynamoDB table is being deleted.")
+
+
+def test_table_description_without_status_is_missing_evidence() -> None:
+    with pytest.raises(MissingEvidence, match=r"SSEDescription\.Status is missing"):
+        verdict("AWS::DynamoDB::Table", config_table(sSEType="KMS"))

@@ -165,7 +165,7 @@ def test_api_shape_is_normalized() -> None:
 def test_deleted_item_has_null_configuration_and_is_gone() -> None:
     raw = configuration_item("AWS::EC2::Volume", "vol-1", None, status="ResourceDeleted")
     item = item_from_record({**raw, "tags": None})
-    assert item.is_gone and item.configuration == {} and item.tags is None
+    assert item.is_gone and item.configuration == {} and item.tags == {}
 
 
 @pytest.mark.parametrize(

@@ -27,8 +27,8 @@ from evaluator_support import (
     scheduled_event,
 )
 from evaluators import backup, encryption, required_tags
-from evaluators.errors import EvaluationIncompleteError, InvalidEventError, InvalidParameterError
-from evaluators.inventory import ResourceFailure, SweepContext, map_bounded
+from evaluators.errors import EvaluationIncompleteError, InvalidParameterError
+from evaluators.inventory import ResourceFailure, SweepContext
 
 from components.catalog import BACKUP, ENCRYPTION, EVALUATOR_PERMISSIONS, REQUIRED_TAGS, Check
 
@@ -386,11 +386,27 @@ def test_oversized_deleted_item_needs_no_fetch(api: ApiCalls) -> None:
     assert [n for n, _ in api.calls] == ["PutEvaluations"]
 
 
-def test_oversized_item_missing_from_history_is_an_error(api: ApiCalls) -> None:
-    api.respond("GetResourceConfigHistory", lambda params: {"configurationItems": []})
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ({"configurationItems": []}, "Config returned no configuration history"),
+        (
+            aws_error("ResourceNotDiscoveredException", "Resource b is unknown"),
+            "ResourceNotDiscoveredException: Resource b is unknown",
+        ),
+    ],
+)
+def test_oversized_item_config_cannot_return_fails_naming_the_resource(
+    api: ApiCalls, answer: dict[str, Any], reason: str
+) -> None:
+    api.respond("GetResourceConfigHistory", lambda params: answer)
     item = configuration_item("AWS::S3::Bucket", "b", {"name": "b"})
-    with pytest.raises(InvalidEventError, match="Config returned no history for AWS::S3::Bucket b"):
+    with pytest.raises(EvaluationIncompleteError) as raised:
         encryption.handler(oversized_event(item), None)
+    assert str(raised.value) == (
+        f"could not read the oversized configuration item (1): AWS::S3::Bucket b ({reason})"
+    )
+    assert raised.value.resources == [f"AWS::S3::Bucket b ({reason})"]
     assert api.evaluations() == []
 
 
@@ -456,7 +472,10 @@ def test_required_tags_sweep(api: ApiCalls, operation_services: dict[str, str]) 
     assert verdicts[ids["member"]] == "NON_COMPLIANT"
     assert len(verdicts) == 19
     assert_catalog_matches(REQUIRED_TAGS, api, operation_services)
-    assert api.count()["GetResources"] == 4  # one index per service without tags in its list API
+    # One GetResources pagination carries every service whose list API returns no tags.
+    [tag_request] = [p for n, p in api.calls if n == "GetResources"]
+    filters = ["s3", "dynamodb:table", "sns", "sqs"]
+    assert tag_request == {"ResourceTypeFilters": filters, "ResourcesPerPage": 100}
 
 
 def test_required_tags_reads_table_tags_from_the_tagging_api(api: ApiCalls) -> None:
@@ -473,7 +492,7 @@ def test_required_tags_reads_table_tags_from_the_tagging_api(api: ApiCalls) -> N
         "GetResources",
         lambda params: (
             {"ResourceTagMappingList": [{"ResourceARN": arn, "Tags": [{"Key": "Owner", "Value": "x"}]}]}
-            if params["ResourceTypeFilters"] == ["dynamodb:table"]
+            if "dynamodb:table" in params["ResourceTypeFilters"]
             else {"ResourceTagMappingList": []}
         ),
     )
@@ -559,13 +578,51 @@ def test_backup_sweep(api: ApiCalls, operation_services: dict[str, str]) -> None
     assert_catalog_matches(BACKUP, api, operation_services)
 
 
-def test_backup_change_event_reads_plans_too(api: ApiCalls) -> None:
+def test_backup_change_event_reads_plans_once_per_container(
+    api: ApiCalls, monkeypatch: pytest.MonkeyPatch
+) -> None:
     item = configuration_item(
         "AWS::EC2::Volume", "vol-1", {"volumeId": "vol-1"}, arn=f"arn:aws:ec2:{REGION}:{ACCOUNT}:volume/vol-1"
     )
+    clock = [1000.0]
+    monkeypatch.setattr("evaluators.backup.time.monotonic", lambda: clock[0])
     backup.handler(change_event(item), None)
     assert api.verdicts() == {"vol-1": "NON_COMPLIANT"}
     assert [n for n, _ in api.calls] == ["ListBackupPlans", "PutEvaluations"]
+    # A warm container: the change event makes exactly one call while the selections are fresh enough.
+    api.calls.clear()
+    clock[0] += backup.SELECTIONS_MAX_AGE_SECONDS
+    backup.handler(change_event(item), None)
+    assert [n for n, _ in api.calls] == ["PutEvaluations"]
+    api.calls.clear()
+    clock[0] += 1
+    backup.handler(change_event(item), None)
+    assert [n for n, _ in api.calls] == ["ListBackupPlans", "PutEvaluations"]
+    # A sweep always reads afresh, and what it reads serves later change events.
+    api.calls.clear()
+    backup.handler(scheduled_event(), None)
+    assert api.count()["ListBackupPlans"] == 1
+    api.calls.clear()
+    backup.handler(change_event(item), None)
+    assert [n for n, _ in api.calls] == ["PutEvaluations"]
+    assert backup.SELECTIONS_MAX_AGE_SECONDS <= 15 * 60
+
+
+def test_backup_without_plan_test_reads_no_plans(api: ApiCalls) -> None:
+    parameters = {"requireBackupPlan": "false"}
+    volume = configuration_item("AWS::EC2::Volume", "vol-1", {"volumeId": "vol-1"})
+    backup.handler(change_event(volume, parameters), None)
+    assert [n for n, _ in api.calls] == ["PutEvaluations"]
+    assert api.verdicts() == {"vol-1": "NOT_APPLICABLE"}
+    ids = build_storage_estate()
+    api.calls.clear()
+    backup.handler(scheduled_event(parameters), None)
+    assert not {"ListBackupPlans", "ListBackupSelections", "GetBackupSelection"} & set(api.count())
+    verdicts = api.verdicts()
+    assert verdicts[ids["vol_plain"]] == "NOT_APPLICABLE" and verdicts[ids["vol_enc"]] == "NOT_APPLICABLE"
+    assert verdicts["table-kms"] == "COMPLIANT"  # point-in-time recovery alone suffices
+    assert verdicts["table-owned"] == "NON_COMPLIANT"
+    assert verdicts[ids["db-enc"]] == "COMPLIANT" and verdicts[ids["db-plain"]] == "NON_COMPLIANT"
 
 
 def test_backup_sweep_reports_efs_policy_errors_per_file_system(api: ApiCalls) -> None:
@@ -603,6 +660,6 @@ def test_connection_errors_on_one_resource_are_reported_per_resource() -> None:
     def fetch(key: str) -> Any:
         raise EndpointConnectionError(endpoint_url="https://example")
 
-    [failure] = map_bounded("AWS::SNS::Topic", ["t1"], fetch)
+    [failure] = SweepContext(REGION, ACCOUNT, "aws").read_each("AWS::SNS::Topic", ["t1"], fetch)
     assert isinstance(failure, ResourceFailure)
     assert failure.describe().startswith("AWS::SNS::Topic t1 (EndpointConnectionError: Could not connect")

@@ -85,7 +85,7 @@ items = st.builds(
     | st.sampled_from(["arn:aws:ec2:us-east-1:1:volume/v", "arn:aws:dynamodb:us-east-1:1:table/t"]),
     configuration=documents,
     supplementary=documents,
-    tags=st.none() | tag_maps,
+    tags=tag_maps,
 )
 encryption_parameters = st.builds(
     encryption.EncryptionParameters,
@@ -144,27 +144,36 @@ def test_required_tags_never_crashes(item: ConfigurationItem, raw: str) -> None:
     except InvalidParameterError as error:
         assert error.parameter == "requiredTags"
         return
-    try:
-        verdict = required_tags.evaluate(item, required)
-    except MissingEvidence:
-        assert item.tags is None
-        return
+    verdict = required_tags.evaluate(item, required)  # tags alone decide: never missing evidence
     assert_acceptable(item, verdict)
     if verdict.compliance is Compliance.COMPLIANT:
-        assert item.tags is not None and all(tag.key in item.tags for tag in required)
+        assert all(tag.key in item.tags for tag in required)
 
 
 @settings(max_examples=200, deadline=None)
-@given(item=items, min_days=st.integers(1, 35), plans=selections)
-def test_backup_never_crashes(item: ConfigurationItem, min_days: int, plans: tuple[Selection, ...]) -> None:
+@given(
+    item=items,
+    params=st.builds(
+        backup.BackupParameters,
+        min_retention_days=st.integers(1, 35),
+        require_backup_plan=st.booleans(),
+        check_read_replicas=st.booleans(),
+    ),
+    plans=selections,
+)
+def test_backup_never_crashes(
+    item: ConfigurationItem, params: backup.BackupParameters, plans: tuple[Selection, ...]
+) -> None:
     try:
-        verdict = backup.evaluate(item, min_days, plans)
+        verdict = backup.evaluate(item, params, plans)
     except MissingEvidence:
         return
     assert_acceptable(item, verdict)
-    if verdict.compliance is Compliance.COMPLIANT:
-        assert item.arn is not None and item.tags is not None
+    if verdict.compliance is Compliance.COMPLIANT and params.require_backup_plan:
+        assert item.arn is not None
         assert any(s.covers(item.arn, item.tags) for s in plans)
+    if verdict.compliance is Compliance.COMPLIANT:
+        assert item.resource_type != "AWS::EC2::Volume" or params.require_backup_plan
 
 
 raw_records = st.dictionaries(

@@ -6,12 +6,12 @@ import pytest
 from evaluators.errors import InvalidParameterError
 from evaluators.items import ConfigurationItem
 from evaluators.required_tags import RequiredTag, evaluate, parse_parameters
-from evaluators.verdicts import Compliance, MissingEvidence
+from evaluators.verdicts import Compliance
 
 REQUIRED = parse_parameters({"requiredTags": "Owner, Environment=prod|dev"})
 
 
-def tagged(tags: dict[str, str] | None, resource_type: str = "AWS::Lambda::Function") -> ConfigurationItem:
+def tagged(tags: dict[str, str], resource_type: str = "AWS::Lambda::Function") -> ConfigurationItem:
     return ConfigurationItem(resource_type, "r-1", tags=tags)
 
 
@@ -58,6 +58,8 @@ def test_tag_keys_are_case_sensitive() -> None:
     )
 
 
-def test_item_without_tags_field_is_not_evidence() -> None:
-    with pytest.raises(MissingEvidence, match="no tags field"):
-        evaluate(tagged(None), REQUIRED)
+def test_item_with_null_tags_has_no_tags() -> None:
+    # An item whose tags are null or absent (item_from_record reads both as {}) is an untagged resource.
+    result = evaluate(tagged({}), REQUIRED)
+    assert result.compliance is Compliance.NON_COMPLIANT
+    assert result.annotation == "missing tag 'Owner'; missing tag 'Environment'."

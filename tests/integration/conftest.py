@@ -13,7 +13,8 @@ from typing import Any
 import boto3
 import pytest
 from evaluators.aws import reset_clients
-from integration_support import AwsApi, Estate, Invoke, LambdaContext, build_estate
+from evaluators.backup import forget_selections
+from integration_support import AwsApi, Estate, Invoke, LambdaContext, build_estate, function_arn
 
 
 @pytest.fixture(scope="module")
@@ -33,14 +34,17 @@ def api(estate: Estate, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsApi]:
     recorder.install(session)
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
     reset_clients()
+    forget_selections()
     yield recorder
     reset_clients()
+    forget_selections()
 
 
 @pytest.fixture
 def invoke(api: AwsApi, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     """Runs a handler as Lambda would in ``region``; a container serves one region, so changing region
-    starts afresh (new clients), while repeated calls in a region reuse them like a warm container."""
+    starts afresh (new clients, no cached backup selections), while repeated calls in a region reuse them
+    like a warm container."""
     current: list[str] = []
 
     def run(module: ModuleType, event: dict[str, Any], region: str) -> dict[str, Any]:
@@ -48,9 +52,11 @@ def invoke(api: AwsApi, monkeypatch: pytest.MonkeyPatch) -> Invoke:
             monkeypatch.setenv("AWS_REGION", region)
             monkeypatch.setenv("AWS_DEFAULT_REGION", region)
             reset_clients()
+            forget_selections()
             current[:] = [region]
         name = event["configRuleName"]
-        result: dict[str, Any] = module.handler(event, LambdaContext(function_name=name))
+        context = LambdaContext(function_name=name, invoked_function_arn=function_arn(region, name))
+        result: dict[str, Any] = module.handler(event, context)
         return result
 
     return run

@@ -68,9 +68,14 @@ def iso(moment: datetime) -> str:
 Selections = dict[str, list[tuple[str, dict[str, Any]]]]
 
 
+def function_arn(region: str, name: str, account: str = ACCOUNT) -> str:
+    return f"arn:aws:lambda:{region}:{account}:function:{name}"
+
+
 @dataclass(frozen=True)
 class LambdaContext:
     function_name: str
+    invoked_function_arn: str
     aws_request_id: str = "8f5c2a4e-0d1b-4c8e-9a7f-3b6d5e2c1a90"
     memory_limit_in_mb: int = 512
 

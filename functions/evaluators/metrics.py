@@ -1,0 +1,82 @@
+"""Compliance metrics of a periodic sweep, as CloudWatch Embedded Metric Format (EMF) log records.
+
+Lambda sends stdout to the function's log group, and CloudWatch Logs extracts the metrics from each
+record, so publishing them costs no API call. Record shape, from the specification
+(https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html):
+a JSON object on one line whose ``_aws`` member holds ``Timestamp`` (milliseconds since the epoch) and
+``CloudWatchMetrics``, a list of directives each naming a ``Namespace``, its ``Dimensions`` (a list of
+dimension sets, each a list of member names) and its ``Metrics`` (``Name`` and ``Unit``); every name a
+directive references is a member of the record's root, dimensions as strings, metrics as numbers.
+
+Per sweep: one record per resource type listed (dimensions Check and ResourceType) and one summary
+(dimension Check) that adds ResourcesEvaluated and SweepDuration. Change events write none, so nothing
+is counted twice.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
+
+from evaluators.verdicts import Compliance, Evaluation
+
+NAMESPACE = "ConfigCompliance"
+COUNT_METRICS = {
+    Compliance.COMPLIANT: "Compliant",
+    Compliance.NON_COMPLIANT: "NonCompliant",
+    Compliance.NOT_APPLICABLE: "NotApplicable",
+}
+
+
+def _record(
+    timestamp_ms: int, dimensions: dict[str, str], metrics: dict[str, tuple[float, str]]
+) -> dict[str, Any]:
+    directive = {
+        "Namespace": NAMESPACE,
+        "Dimensions": [list(dimensions)],
+        "Metrics": [{"Name": name, "Unit": unit} for name, (_, unit) in metrics.items()],
+    }
+    return {
+        "_aws": {"Timestamp": timestamp_ms, "CloudWatchMetrics": [directive]},
+        **dimensions,
+        **{name: value for name, (value, _) in metrics.items()},
+    }
+
+
+def _counts(evaluations: Iterable[Evaluation]) -> dict[str, tuple[float, str]]:
+    counted = Counter(e.compliance for e in evaluations)
+    return {name: (counted[compliance], "Count") for compliance, name in COUNT_METRICS.items()}
+
+
+def sweep_records(
+    check: str,
+    listed_types: Sequence[str],
+    evaluations: Sequence[Evaluation],
+    duration_ms: float,
+    timestamp_ms: int,
+) -> list[dict[str, Any]]:
+    """One record per resource type whose listing completed, then the check's summary record."""
+    records = [
+        _record(
+            timestamp_ms,
+            {"Check": check, "ResourceType": resource_type},
+            _counts(e for e in evaluations if e.resource_type == resource_type),
+        )
+        for resource_type in listed_types
+    ]
+    summary = _counts(evaluations)
+    summary["ResourcesEvaluated"] = (len(evaluations), "Count")
+    summary["SweepDuration"] = (round(duration_ms, 1), "Milliseconds")
+    records.append(_record(timestamp_ms, {"Check": check}, summary))
+    return records
+
+
+def write(records: Iterable[dict[str, Any]], stream: TextIO | None = None) -> None:
+    """Each record as one JSON line on stdout (the Lambda log)."""
+    out = stream or sys.stdout
+    for record in records:
+        out.write(json.dumps(record, separators=(",", ":")) + "\n")
+    out.flush()
