@@ -2,21 +2,26 @@
 
 import pulumi
 
+from components import naming
 from components.hub import ComplianceHub
+from components.members import MemberAccounts, call_as
 from components.package import lambda_archive
 from components.region import RegionalCompliance, RegionalComplianceArgs
 from components.settings import load_settings
 
 settings = load_settings()
 hub = ComplianceHub("hub", settings)
+members = MemberAccounts("members", settings, hub) if settings.is_organization else None
 code = lambda_archive()
 regions = {
     region: RegionalCompliance(
-        f"region-{region}", RegionalComplianceArgs(region=region, settings=settings, hub=hub, code=code)
+        f"region-{region}",
+        RegionalComplianceArgs(region=region, settings=settings, hub=hub, code=code, members=members),
     )
     for region in settings.regions
 }
 
+pulumi.export("scope", settings.scope)
 pulumi.export("primaryRegion", settings.primary_region)
 pulumi.export("regions", list(settings.regions))
 pulumi.export("evaluationFrequency", settings.evaluation_frequency)
@@ -48,3 +53,15 @@ pulumi.export(
         for region, component in regions.items()
     },
 )
+if members is not None:
+    pulumi.export(
+        "organization",
+        {
+            "memberOrganizationalUnits": list(settings.member_organizational_units),
+            "excludedAccounts": list(settings.excluded_accounts),
+            "manageMemberRecorders": settings.manage_member_recorders,
+            "memberRoleName": naming.member_evaluation_role(settings.environment_suffix),
+            "stackSets": members.stack_set_names,
+            "managementRole": call_as(settings),
+        },
+    )

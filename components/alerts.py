@@ -34,12 +34,23 @@ class AlertKind:
     def event_pattern(self, names: NameMatchers) -> str:
         return json.dumps(self.pattern(names))
 
-    def names_in_region(self, suffix: str, region: str) -> list[str]:
+    # Sources whose name Config derives in organization scope (each account's copy of an org rule).
+    renamed_in_organization: bool = False
+
+    def names_in_region(self, suffix: str, region: str, organization: bool = False) -> NameMatchers:
+        if organization and self.renamed_in_organization:
+            return _organization_prefixes(suffix, region)
         return [self.source_name(check.name, suffix, region) for check in CHECKS]
 
-    def prefixes(self, suffix: str) -> list[dict[str, str]]:
+    def prefixes(self, suffix: str, organization: bool = False) -> NameMatchers:
         """Matches this stack's sources in every region (their names end with the region)."""
+        if organization and self.renamed_in_organization:
+            return _organization_prefixes(suffix, "")
         return [{"prefix": self.source_name(check.name, suffix, "")} for check in CHECKS]
+
+
+def _organization_prefixes(suffix: str, region: str) -> NameMatchers:
+    return [{"prefix": naming.member_config_rule_prefix(check.name, suffix, region)} for check in CHECKS]
 
 
 NON_COMPLIANT = AlertKind(
@@ -60,6 +71,7 @@ NON_COMPLIANT = AlertKind(
         "annotation": "$.detail.newEvaluationResult.annotation",
         "time": "$.time",
     },
+    renamed_in_organization=True,
     template=json.dumps(
         "NON_COMPLIANT: <resourceType> <resourceId> in account <account>, region <region>, "
         "fails Config rule <rule> (<time>). <annotation>"

@@ -21,6 +21,7 @@ from components.provider import regional_provider
 from components.settings import ARCHIVE_TRANSITION_DAYS, Settings
 
 CONFIG_SERVICE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
+ORGANIZATION_AGGREGATOR_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSConfigRoleForOrganizations"
 TOPIC_DISPLAY_NAME = "Config Compliance Alerts"
 NONCURRENT_VERSION_DAYS = 30
 INCOMPLETE_UPLOAD_DAYS = 7
@@ -59,13 +60,28 @@ class ComplianceHub(pulumi.ComponentResource):
         self.account_id = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
         ).account_id
+        # Organization scope: the organization every member account belongs to (DescribeOrganization works
+        # from the management account and from a delegated administrator alike).
+        self.organization_id: pulumi.Output[str] | None = (
+            aws.organizations.get_organization_output(
+                opts=pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
+            ).id
+            if settings.is_organization
+            else None
+        )
+        # With member recorders, their Config roles deliver to the bucket with the key.
+        members = (
+            (self.organization_id, naming.config_role(suffix))
+            if self.organization_id is not None and settings.manage_member_recorders
+            else None
+        )
 
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"Encrypts AWS Config history and compliance alerts ({suffix})",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=pulumi.Output.json_dumps(policies.archive_key_policy(self.account_id)),
+            policy=pulumi.Output.json_dumps(policies.archive_key_policy(self.account_id, members)),
             opts=data,
         )
         aws.kms.Alias(
@@ -78,7 +94,7 @@ class ComplianceHub(pulumi.ComponentResource):
             force_destroy=not settings.protect_data,
             opts=data,
         )
-        self.bucket_policy = self._harden_bucket(name, settings, child)
+        self.bucket_policy = self._harden_bucket(name, settings, members, child)
 
         self.config_role = aws.iam.Role(
             f"{name}-config-role",
@@ -124,14 +140,7 @@ class ComplianceHub(pulumi.ComponentResource):
         self.alert_path = self._route_alerts(name, settings, child)
         self.dashboard = compliance_dashboard(name, settings, parent=self, provider=self.provider)
 
-        self.aggregator = aws.cfg.ConfigurationAggregator(
-            f"{name}-aggregator",
-            name=naming.aggregator(suffix),
-            account_aggregation_source=aws.cfg.ConfigurationAggregatorAccountAggregationSourceArgs(
-                account_ids=[self.account_id], regions=list(settings.regions)
-            ),
-            opts=child,
-        )
+        self.aggregator = self._aggregate(name, settings, child)
         self.register_outputs(
             {
                 "bucketName": self.bucket.bucket,
@@ -141,8 +150,48 @@ class ComplianceHub(pulumi.ComponentResource):
             }
         )
 
-    def _harden_bucket(
+    def _aggregate(
         self, name: str, settings: Settings, child: pulumi.ResourceOptions
+    ) -> aws.cfg.ConfigurationAggregator:
+        """Every configured region of this account, or of every account of the organization."""
+        if self.organization_id is None:
+            return aws.cfg.ConfigurationAggregator(
+                f"{name}-aggregator",
+                name=naming.aggregator(settings.environment_suffix),
+                account_aggregation_source=aws.cfg.ConfigurationAggregatorAccountAggregationSourceArgs(
+                    account_ids=[self.account_id], regions=list(settings.regions)
+                ),
+                opts=child,
+            )
+        # Config Developer Guide, "Setting Up an Aggregator Using the AWS CLI" (organization): the
+        # aggregator assumes a role that has AWSConfigRoleForOrganizations; no authorizations needed.
+        role = aws.iam.Role(
+            f"{name}-aggregator-role",
+            name=naming.organization_aggregator_role(settings.environment_suffix),
+            assume_role_policy=pulumi.Output.json_dumps(policies.config_role_trust(self.account_id)),
+            opts=child,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-aggregator-role-policy",
+            role=role.name,
+            policy_arn=ORGANIZATION_AGGREGATOR_POLICY_ARN,
+            opts=child,
+        )
+        return aws.cfg.ConfigurationAggregator(
+            f"{name}-aggregator",
+            name=naming.aggregator(settings.environment_suffix),
+            organization_aggregation_source=aws.cfg.ConfigurationAggregatorOrganizationAggregationSourceArgs(
+                role_arn=role.arn, regions=list(settings.regions)
+            ),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[attachment])),
+        )
+
+    def _harden_bucket(
+        self,
+        name: str,
+        settings: Settings,
+        members: tuple[pulumi.Output[str], str] | None,
+        child: pulumi.ResourceOptions,
     ) -> aws.s3.BucketPolicy:
         bucket = self.bucket.id
         aws.s3.BucketOwnershipControls(
@@ -211,7 +260,7 @@ class ComplianceHub(pulumi.ComponentResource):
             f"{name}-archive-policy",
             bucket=bucket,
             policy=pulumi.Output.json_dumps(
-                policies.archive_bucket_policy(self.bucket.bucket, self.account_id)
+                policies.archive_bucket_policy(self.bucket.bucket, self.account_id, members)
             ),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[public_access])),
         )
@@ -228,9 +277,16 @@ class ComplianceHub(pulumi.ComponentResource):
         policy = aws.iam.RolePolicy(
             f"{name}-{check.name}-role-policy",
             role=role.name,
-            policy=self.account_id.apply(
-                lambda account: json.dumps(
-                    policies.evaluator_policy(check, account, log_group_arns(check.name, settings, account))
+            policy=pulumi.Output.all(self.account_id, self.organization_id).apply(
+                lambda ids: json.dumps(
+                    policies.evaluator_policy(
+                        check,
+                        ids[0],
+                        log_group_arns(check.name, settings, ids[0]),
+                        (naming.member_evaluation_role(settings.environment_suffix), ids[1])
+                        if settings.is_organization
+                        else None,
+                    )
                 )
             ),
             opts=child,
@@ -265,7 +321,7 @@ class ComplianceHub(pulumi.ComponentResource):
                 f"{name}-{kind.name}-alert-rule",
                 name=naming.alert_rule(kind.name, suffix),
                 description=f"{kind.description}, from every region, to the alert topic",
-                event_pattern=kind.event_pattern(kind.prefixes(suffix)),
+                event_pattern=kind.event_pattern(kind.prefixes(suffix, settings.is_organization)),
                 opts=child,
             )
             for kind in ALERT_KINDS
@@ -300,4 +356,14 @@ class ComplianceHub(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[topic_policy])),
             )
 
+        self.bus_policy: aws.cloudwatch.EventBusPolicy | None = None
+        if self.organization_id is not None:
+            self.bus_policy = aws.cloudwatch.EventBusPolicy(
+                f"{name}-organization-bus-policy",
+                event_bus_name="default",
+                policy=pulumi.Output.json_dumps(
+                    policies.organization_bus_policy(self.primary_bus_arn, self.organization_id)
+                ),
+                opts=child,
+            )
         return deliver_alerts(name, suffix, settings.primary_region, rules, to_topic, child)

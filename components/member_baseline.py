@@ -55,23 +55,6 @@ MAX_EVENT_AGE_SECONDS = 3600
 MAX_RETRY_ATTEMPTS = 20
 DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
 
-# AWS Config creates an organization rule in each member account as a service-linked rule named
-# "OrgConfigRule-<organization rule name>-<random suffix>": the AWS Audit Manager API Reference
-# (SourceKeyword.keywordValue, also in botocore's auditmanager model) gives the service-linked rule name
-# "OrgConfigRule-s3-bucket-versioning-enabled-dbgzf8ba" and says to drop "the suffix ID that appears at
-# the end of the rule name". The compliance-change events of the member copy carry that name.
-ORGANIZATION_RULE_MEMBER_PREFIX = "OrgConfigRule-"
-
-
-def member_config_rule_prefix(check: str, suffix: str, region: str) -> str:
-    """The start of the name a member account's copy of this stack's organization rule has.
-
-    The organization rule itself is named ``naming.config_rule`` (as the stack outputs give it); the
-    trailing hyphen keeps another stack whose suffix starts with this one's from matching.
-    """
-    return f"{ORGANIZATION_RULE_MEMBER_PREFIX}{naming.config_rule(check, suffix, region)}-"
-
-
 def hub_bus_arn(primary_region: str, hub_account: str) -> str:
     return f"arn:aws:events:{primary_region}:{hub_account}:event-bus/default"
 
@@ -363,7 +346,7 @@ def _forwarding(settings: Settings) -> dict[str, Any]:
     # The queue policy names the rule by its ARN, not a reference, so that the rule can wait for the
     # policy: a target may only use its DLQ once EventBridge may send to it.
     rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule_name}"
-    names = [{"prefix": member_config_rule_prefix(check.name, suffix, REGION)} for check in CHECKS]
+    names = [{"prefix": naming.member_config_rule_prefix(check.name, suffix, REGION)} for check in CHECKS]
     return {
         # Said outright: the dead letters go with the stack (when the account leaves the member OUs).
         "AlertDeadLetterQueue": {

@@ -72,6 +72,21 @@ def errors_alarm(check: str, suffix: str, region: str) -> str:
     return f"compliance-errors-{check}-{suffix}-{region}"
 
 
+# AWS Config creates an organization rule in each account as a service-linked rule named
+# "OrgConfigRule-<organization rule name>-<random suffix>": the AWS Audit Manager API Reference
+# (SourceKeyword.keywordValue, also in botocore's auditmanager model) gives the service-linked rule name
+# "OrgConfigRule-s3-bucket-versioning-enabled-dbgzf8ba" and says to drop "the suffix ID that appears at
+# the end of the rule name". The compliance-change events of each account's copy carry that name.
+ORGANIZATION_RULE_PREFIX = "OrgConfigRule-"
+
+
+def member_config_rule_prefix(check: str, suffix: str, region: str) -> str:
+    """The start of the name each account's copy of this stack's organization rule has (``region`` empty:
+    in any region). The organization rule itself is named ``config_rule``; the hyphen that follows the
+    region keeps another stack whose suffix starts with this one's from matching."""
+    return f"{ORGANIZATION_RULE_PREFIX}{config_rule(check, suffix, region)}" + ("-" if region else "")
+
+
 def forward_rule(kind: str, suffix: str, region: str) -> str:
     return f"config-{kind}-fwd-{suffix}-{region}"
 
@@ -108,7 +123,7 @@ def member_stack_set(part: str, suffix: str) -> str:
     return f"config-compliance-{part}-{suffix}"
 
 
-def suffix_problems(suffix: str, regions: tuple[str, ...]) -> list[str]:
+def suffix_problems(suffix: str, regions: tuple[str, ...], organization: bool = False) -> list[str]:
     if not suffix:
         return ["environmentSuffix is required (e.g. dev, prod)"]
     if not SUFFIX_PATTERN.match(suffix):
@@ -130,6 +145,9 @@ def suffix_problems(suffix: str, regions: tuple[str, ...]) -> list[str]:
             *(("EventBridge rule name", forward_rule(kind, suffix, region), 64) for kind in ALERT_KIND_NAMES),
             ("Config rule name", config_rule(longest_check, suffix, region), 128),
         ]
+        if organization:
+            # Config API Reference, PutOrganizationConfigRule: OrganizationConfigRuleName is at most 64.
+            limits.append(("organization Config rule name", config_rule(longest_check, suffix, region), 64))
     too_long = [
         f"{what} {name!r} ({len(name)} > {limit})" for what, name, limit in limits if len(name) > limit
     ]

@@ -28,6 +28,14 @@ def _source_account(account_id: Text) -> dict[str, Any]:
     return {"StringEquals": {"aws:SourceAccount": account_id}}
 
 
+def _member_config_roles(organization_id: Text, member_config_role: str) -> dict[str, Any]:
+    """Member accounts' Config roles (docs/organization.md): that role name, in the organization only."""
+    return {
+        "StringEquals": {"aws:PrincipalOrgID": organization_id},
+        "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::*:role/{member_config_role}"},
+    }
+
+
 def _service_trust(service: str, account_id: Text) -> Document:
     return _document(
         {
@@ -49,9 +57,13 @@ def config_delivery_arn(bucket: Text, account_id: Text) -> pulumi.Output[str]:
     )
 
 
-def archive_bucket_policy(bucket: Text, account_id: Text) -> Document:
-    """Config delivery from this account only, over TLS only."""
+def archive_bucket_policy(
+    bucket: Text, account_id: Text, members: tuple[Text, str] | None = None
+) -> Document:
+    """Config delivery from this account only, over TLS only; ``members`` (organization id, member Config
+    role name) also lets member accounts' Config roles deliver, each into its own AWSLogs/<account>/."""
     config = {"Service": "config.amazonaws.com"}
+    sources = _source_account(account_id)
     return _document(
         {
             "Sid": "AWSConfigBucketPermissionsCheck",
@@ -59,7 +71,7 @@ def archive_bucket_policy(bucket: Text, account_id: Text) -> Document:
             "Principal": config,
             "Action": "s3:GetBucketAcl",
             "Resource": bucket_arn(bucket),
-            "Condition": _source_account(account_id),
+            "Condition": sources,
         },
         {
             "Sid": "AWSConfigBucketExistenceCheck",
@@ -67,7 +79,7 @@ def archive_bucket_policy(bucket: Text, account_id: Text) -> Document:
             "Principal": config,
             "Action": "s3:ListBucket",
             "Resource": bucket_arn(bucket),
-            "Condition": _source_account(account_id),
+            "Condition": sources,
         },
         {
             "Sid": "AWSConfigBucketDelivery",
@@ -76,12 +88,10 @@ def archive_bucket_policy(bucket: Text, account_id: Text) -> Document:
             "Action": "s3:PutObject",
             "Resource": config_delivery_arn(bucket, account_id),
             "Condition": {
-                "StringEquals": {
-                    "s3:x-amz-acl": "bucket-owner-full-control",
-                    "aws:SourceAccount": account_id,
-                }
+                "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **sources["StringEquals"]}
             },
         },
+        *(_member_delivery(bucket, *members) if members else ()),
         {
             "Sid": "DenyInsecureTransport",
             "Effect": "Deny",
@@ -93,7 +103,41 @@ def archive_bucket_policy(bucket: Text, account_id: Text) -> Document:
     )
 
 
-def archive_key_policy(account_id: Text) -> Document:
+def _member_delivery(bucket: Text, organization_id: Text, member_config_role: str) -> list[dict[str, Any]]:
+    """Config Developer Guide, "Permissions for the Amazon S3 Bucket": cross-account delivery with an IAM
+    role needs the bucket policy to grant that role; ${aws:PrincipalAccount} keeps each member in its own
+    folder (IAM User Guide, policy variables)."""
+    roles = _member_config_roles(organization_id, member_config_role)
+    own_folder = pulumi.Output.concat(
+        "arn:aws:s3:::", bucket, f"/{CONFIG_KEY_PREFIX}/AWSLogs/${{aws:PrincipalAccount}}/Config/*"
+    )
+    return [
+        {
+            "Sid": "MemberConfigRolesCheckBucket",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
+            "Resource": bucket_arn(bucket),
+            "Condition": roles,
+        },
+        {
+            "Sid": "MemberConfigRolesDeliver",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": ["s3:PutObject", "s3:PutObjectAcl"],
+            "Resource": own_folder,
+            "Condition": {
+                **roles,
+                "StringEquals": {
+                    **roles["StringEquals"],
+                    "s3:x-amz-acl": "bucket-owner-full-control",
+                },
+            },
+        },
+    ]
+
+
+def archive_key_policy(account_id: Text, members: tuple[Text, str] | None = None) -> Document:
     """The account administers the key; Config, EventBridge and SNS may only encrypt and decrypt with it."""
 
     def service_use(sid: str, service: str, condition: dict[str, Any] | None) -> dict[str, Any]:
@@ -121,6 +165,20 @@ def archive_key_policy(account_id: Text) -> Document:
         # not support them in the key policy; with one, every alert fails as FailedInvocations.
         service_use("EventBridgePublishesEncryptedAlerts", "events.amazonaws.com", None),
         service_use("SnsUsesKeyForEncryptedTopic", "sns.amazonaws.com", _source_account(account_id)),
+        *(
+            [
+                {
+                    "Sid": "MemberConfigRolesEncryptHistory",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                    "Resource": "*",
+                    "Condition": _member_config_roles(*members),
+                }
+            ]
+            if members
+            else []
+        ),
     )
 
 
@@ -157,13 +215,22 @@ def evaluator_trust(account_id: Text) -> Document:
     return _service_trust("lambda.amazonaws.com", account_id)
 
 
-def evaluator_policy(check: Check, account_id: str, log_group_arns: Sequence[str]) -> Document:
-    """Exactly the catalogue's read actions for one check, Config reporting, and its own log groups."""
+def evaluator_policy(
+    check: Check,
+    account_id: str,
+    log_group_arns: Sequence[str],
+    member_role: tuple[str, str] | None = None,
+) -> Document:
+    """Exactly the catalogue's read actions for one check, Config reporting, and its own log groups.
+
+    ``member_role`` (organization scope) is (role name, organization id): the evaluator may assume that
+    role in the organization's accounts only.
+    """
     by_resource: dict[str, list[str]] = {}
     for permission in (*check.read_permissions, *EVALUATOR_PERMISSIONS):
         resource = permission.resource.format(account=account_id)
         by_resource.setdefault(resource, []).append(permission.action)
-    statements = [
+    statements: list[dict[str, Any]] = [
         {"Effect": "Allow", "Action": sorted(set(actions)), "Resource": resource}
         for resource, actions in by_resource.items()
     ]
@@ -175,6 +242,20 @@ def evaluator_policy(check: Check, account_id: str, log_group_arns: Sequence[str
             "Resource": [f"{arn}:*" for arn in log_group_arns],
         }
     )
+    if member_role is not None:
+        role_name, organization_id = member_role
+        statements.append(
+            {
+                "Sid": "AssumeMemberRole",
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Resource": f"arn:aws:iam::*:role/{role_name}",
+                # aws:ResourceOrgID is the organization of the account owning the role (IAM User Guide,
+                # global condition keys; aws-samples/data-perimeter-policy-examples apply it to
+                # sts:AssumeRole): a rule in an account outside the organization gets no credentials.
+                "Condition": {"StringEquals": {"aws:ResourceOrgID": organization_id}},
+            }
+        )
     return _document(*statements)
 
 
@@ -241,4 +322,22 @@ def dead_letter_queue_policy(queue_arn: Text, rule_arns: Sequence[Text]) -> Docu
             "Resource": queue_arn,
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         },
+    )
+
+
+def organization_bus_policy(bus_arn: Text, organization_id: Text) -> Document:
+    """The primary bus accepts events from the organization's accounts only (their forwarding rules).
+
+    EventBridge User Guide, "Sending and receiving events between AWS accounts": a bus policy with
+    aws:PrincipalOrgID admits every account of the organization, present and future.
+    """
+    return _document(
+        {
+            "Sid": "OrganizationForwardsAlerts",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "events:PutEvents",
+            "Resource": bus_arn,
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": organization_id}},
+        }
     )

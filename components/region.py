@@ -13,6 +13,7 @@ from components.alert_path import RETRY_POLICY, AlertPath, DeadLetters, deliver_
 from components.alerts import ALERT_KINDS, AlertKind
 from components.catalog import CHECKS, Check, recorded_types_in_region
 from components.hub import ComplianceHub
+from components.members import MemberAccounts
 from components.provider import regional_provider
 from components.settings import Settings
 
@@ -28,6 +29,14 @@ LAMBDA_MEMORY_MB = 256
 LAMBDA_TIMEOUT_SECONDS = 900
 
 
+def function_environment(settings: Settings) -> dict[str, str]:
+    variables = {"LOG_LEVEL": "INFO"}
+    if settings.is_organization:
+        # The role the evaluator assumes in an event's account when it is not the hub's own.
+        variables["MEMBER_ROLE_NAME"] = naming.member_evaluation_role(settings.environment_suffix)
+    return variables
+
+
 @dataclass(frozen=True)
 class RegionalComplianceArgs:
     region: str
@@ -35,6 +44,8 @@ class RegionalComplianceArgs:
     hub: ComplianceHub
     # The evaluator package (functions/), the same archive in every region.
     code: pulumi.Archive
+    # Organization scope: the member baseline, in place before organization rules are created.
+    members: MemberAccounts | None = None
 
 
 @dataclass(frozen=True)
@@ -80,15 +91,17 @@ class RegionalCompliance(pulumi.ComponentResource):
         self.checks = {
             check.name: self._deploy_check(name, check, args, recording_started, child) for check in CHECKS
         }
-        # Config's guide: an individual-account aggregator collects from a source region only once that
-        # region authorizes the aggregator's account and region, the aggregator's own account included
-        # ("Authorizing the Aggregator Account to Collect AWS Config Configuration and Compliance Data").
-        aws.cfg.AggregateAuthorization(
-            f"{name}-aggregator-authorization",
-            account_id=args.hub.account_id,
-            authorized_aws_region=settings.primary_region,
-            opts=child,
-        )
+        if not settings.is_organization:
+            # Config's guide: an individual-account aggregator collects from a source region only once that
+            # region authorizes the aggregator's account and region, its own account included ("Authorizing
+            # the Aggregator Account to Collect AWS Config Configuration and Compliance Data"); an
+            # organization aggregator needs none.
+            aws.cfg.AggregateAuthorization(
+                f"{name}-aggregator-authorization",
+                account_id=args.hub.account_id,
+                authorized_aws_region=settings.primary_region,
+                opts=child,
+            )
         self.alert_path = (
             args.hub.alert_path
             if args.region == settings.primary_region
@@ -180,7 +193,7 @@ class RegionalCompliance(pulumi.ComponentResource):
             code=args.code,
             memory_size=LAMBDA_MEMORY_MB,
             timeout=LAMBDA_TIMEOUT_SECONDS,
-            environment=aws.lambda_.FunctionEnvironmentArgs(variables={"LOG_LEVEL": "INFO"}),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=function_environment(settings)),
             opts=pulumi.ResourceOptions.merge(
                 child, pulumi.ResourceOptions(depends_on=[log_group, role.policy])
             ),
@@ -202,16 +215,23 @@ class RegionalCompliance(pulumi.ComponentResource):
             opts=child,
         )
         # Config checks this permission when the rule is created; the rule does not exist yet, so no
-        # source_arn: the account is the condition.
+        # source_arn: the account is the condition. In organization scope every member account's Config
+        # invokes the function, from accounts that may join later: no source condition can list them
+        # (awslabs/aws-config-rdk#488), so the function's own guard is the member role it must assume,
+        # which the evaluator role may assume only inside the organization (policies.evaluator_policy).
         permission = aws.lambda_.Permission(
             f"{name}-{check.name}-permission",
             action="lambda:InvokeFunction",
             function=function.name,
             principal="config.amazonaws.com",
-            source_account=hub.account_id,
+            source_account=None if settings.is_organization else hub.account_id,
             statement_id="AllowConfigInvoke",
             opts=child,
         )
+        after: list[pulumi.Resource] = [permission, *recording_started]
+        if args.members is not None:
+            after += args.members.regional_instances
+            return self._organization_rule(name, check, args, function, after)
         frequency = settings.evaluation_frequency
         rule = aws.cfg.Rule(
             f"{name}-{check.name}-rule",
@@ -234,9 +254,33 @@ class RegionalCompliance(pulumi.ComponentResource):
                     ),
                 ],
             ),
-            opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=[permission, *recording_started])
-            ),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=after)),
+        )
+        return DeployedCheck(rule_name=rule.name, function_arn=function.arn)
+
+    def _organization_rule(
+        self,
+        name: str,
+        check: Check,
+        args: RegionalComplianceArgs,
+        function: aws.lambda_.Function,
+        after: list[pulumi.Resource],
+    ) -> DeployedCheck:
+        """The same rule in every account of the organization but the excluded ones (Config API Reference,
+        PutOrganizationConfigRule); each account's Config invokes this region's function. Every member
+        account needs a recorder before the rule can be created there, hence ``after``."""
+        settings = args.settings
+        rule = aws.cfg.OrganizationCustomRule(
+            f"{name}-{check.name}-organization-rule",
+            name=naming.config_rule(check.name, settings.environment_suffix, args.region),
+            description=check.description,
+            lambda_function_arn=function.arn,
+            trigger_types=[*CHANGE_MESSAGE_TYPES, "ScheduledNotification"],
+            maximum_execution_frequency=settings.evaluation_frequency,
+            resource_types_scopes=list(check.resource_types),
+            input_parameters=json.dumps(check.parameters(settings)),
+            excluded_accounts=list(settings.excluded_accounts) or None,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=after),
         )
         return DeployedCheck(rule_name=rule.name, function_arn=function.arn)
 
@@ -250,7 +294,9 @@ class RegionalCompliance(pulumi.ComponentResource):
                 f"{name}-{kind.name}-forward",
                 name=naming.forward_rule(kind.name, suffix, args.region),
                 description=f"{kind.description} in {args.region}, to the primary region's event bus",
-                event_pattern=kind.event_pattern(kind.names_in_region(suffix, args.region)),
+                event_pattern=kind.event_pattern(
+                    kind.names_in_region(suffix, args.region, args.settings.is_organization)
+                ),
                 opts=child,
             )
             for kind in ALERT_KINDS

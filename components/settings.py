@@ -87,6 +87,16 @@ MAX_TAG_VALUE = 256
 # Config rejects InputParameters longer than this.
 MAX_INPUT_PARAMETERS_LENGTH = 1024
 
+ACCOUNT_SCOPE = "account"
+ORGANIZATION_SCOPE = "organization"
+SCOPES = (ACCOUNT_SCOPE, ORGANIZATION_SCOPE)
+# AWS Organizations API Reference: OrganizationalUnitId ^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$, RootId
+# ^r-[0-9a-z]{4,32}$; account ids are 12 digits.
+ORGANIZATIONAL_UNIT_PATTERN = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
+ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
+# Config API Reference, PutOrganizationConfigRule: ExcludedAccounts holds at most 1000 account ids.
+MAX_EXCLUDED_ACCOUNTS = 1000
+
 EMAIL_PATTERN = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 TAG_KEY_PATTERN = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
 KMS_KEY_ARN_PATTERN = re.compile(r"^arn:aws:kms:[a-z0-9-]+:\d{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$")
@@ -122,6 +132,16 @@ class Settings:
     min_backup_retention_days: int
     require_backup_plan: bool
     resource_tags: Mapping[str, str]
+    # Organization scope (docs/organization.md): the hub account watches every account of these OUs.
+    scope: str = "account"
+    member_organizational_units: tuple[str, ...] = ()
+    excluded_accounts: tuple[str, ...] = ()
+    manage_member_recorders: bool = True
+    delegated_administrator: bool = False
+
+    @property
+    def is_organization(self) -> bool:
+        return self.scope == ORGANIZATION_SCOPE
 
     def manages_recorder(self, region: str) -> bool:
         return region not in self.existing_recorder_regions
@@ -238,7 +258,28 @@ KNOWN_KEYS = (
     "minBackupRetentionDays",
     "requireBackupPlan",
     "resourceTags",
+    "scope",
+    "memberOrganizationalUnits",
+    "excludedAccounts",
+    "manageMemberRecorders",
+    "delegatedAdministrator",
 )
+# Keys that only mean something in organization scope, with their defaults.
+ORGANIZATION_DEFAULTS: dict[str, object] = {
+    "memberOrganizationalUnits": (),
+    "excludedAccounts": (),
+    "manageMemberRecorders": True,
+    "delegatedAdministrator": False,
+}
+
+
+def organization_values(s: Settings) -> dict[str, object]:
+    return {
+        "memberOrganizationalUnits": s.member_organizational_units,
+        "excludedAccounts": s.excluded_accounts,
+        "manageMemberRecorders": s.manage_member_recorders,
+        "delegatedAdministrator": s.delegated_administrator,
+    }
 
 
 def parse_settings(raw: Mapping[str, str]) -> Settings:
@@ -270,8 +311,14 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
         min_backup_retention_days=read.integer("minBackupRetentionDays", 7),
         require_backup_plan=read.boolean("requireBackupPlan", True),
         resource_tags={**stack_tags(suffix), **read.tags("resourceTags")},
+        scope=read.string("scope", ACCOUNT_SCOPE) or "",
+        member_organizational_units=read.string_list("memberOrganizationalUnits", ()),
+        excluded_accounts=read.string_list("excludedAccounts", ()),
+        manage_member_recorders=read.boolean("manageMemberRecorders", True),
+        delegated_administrator=read.boolean("delegatedAdministrator", False),
     )
     problems.extend(_validate(settings))
+    problems.extend(_scope_problems(settings))
     if problems:
         raise SettingsError(problems)
     return settings
@@ -320,7 +367,7 @@ def _validate(s: Settings) -> list[str]:
     if outside:
         problems.append(f"existingRecorderRegions has region(s) not in regions: {', '.join(outside)}")
 
-    problems.extend(naming.suffix_problems(s.environment_suffix, s.regions))
+    problems.extend(naming.suffix_problems(s.environment_suffix, s.regions, s.is_organization))
 
     problems.extend(_one_of("evaluationFrequency", s.evaluation_frequency, FREQUENCIES))
     problems.extend(_one_of("snapshotDeliveryFrequency", s.snapshot_delivery_frequency, FREQUENCIES))
@@ -376,6 +423,47 @@ def _validate(s: Settings) -> list[str]:
                 f"the {check.name} rule's parameters would be {len(parameters)} characters, more than the "
                 f"{MAX_INPUT_PARAMETERS_LENGTH} Config accepts: shorten {', '.join(check.parameters(s))}"
             )
+    return problems
+
+
+def _scope_problems(s: Settings) -> list[str]:
+    if s.scope not in SCOPES:
+        return [f"scope must be one of {', '.join(SCOPES)}, got {s.scope!r}"]
+    if not s.is_organization:
+        # Pulumi hands the program every declared default, so a key's presence says nothing: its value does.
+        values = organization_values(s)
+        misplaced = [key for key, value in values.items() if value != ORGANIZATION_DEFAULTS[key]]
+        return [f"{key} applies only with scope organization" for key in misplaced]
+    problems = []
+    if not s.member_organizational_units:
+        problems.append(
+            "memberOrganizationalUnits is required with scope organization: "
+            "OU ids (ou-...) or the root id (r-...)"
+        )
+    units = s.member_organizational_units
+    bad_units = [unit for unit in units if not ORGANIZATIONAL_UNIT_PATTERN.match(unit)]
+    if bad_units:
+        problems.append(
+            f"memberOrganizationalUnits must be OU ids (ou-xxxx-xxxxxxxx) or the root id (r-xxxx), got: "
+            f"{', '.join(bad_units)}"
+        )
+    if _duplicates(units):
+        repeated = ", ".join(_duplicates(units))
+        problems.append(f"memberOrganizationalUnits lists id(s) more than once: {repeated}")
+    bad_accounts = [account for account in s.excluded_accounts if not ACCOUNT_ID_PATTERN.match(account)]
+    if bad_accounts:
+        problems.append(
+            f"excludedAccounts must be 12-digit account ids, got: {', '.join(bad_accounts)} (set ids with a "
+            "leading zero as strings: pulumi config set --path --type string 'excludedAccounts[0]' 0123...)"
+        )
+    if _duplicates(s.excluded_accounts):
+        repeated = ", ".join(_duplicates(s.excluded_accounts))
+        problems.append(f"excludedAccounts lists account(s) more than once: {repeated}")
+    if len(s.excluded_accounts) > MAX_EXCLUDED_ACCOUNTS:
+        problems.append(
+            f"excludedAccounts lists {len(s.excluded_accounts)} accounts; organization rules take at most "
+            f"{MAX_EXCLUDED_ACCOUNTS}"
+        )
     return problems
 
 

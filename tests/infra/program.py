@@ -23,6 +23,7 @@ from components.settings import NAMESPACE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_ID = "123456789012"
+ORGANIZATION_ID = "o-a1b2c3d4e5"
 
 
 @dataclass
@@ -88,6 +89,8 @@ class ProgramMocks(pulumi.runtime.Mocks):
                 "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/test",
                 "userId": "AIDTEST",
             }
+        if args.token == "aws:organizations/getOrganization:getOrganization":
+            return {"id": ORGANIZATION_ID, "masterAccountId": ACCOUNT_ID, "arn": "arn:aws:organizations::x"}
         raise NotImplementedError(f"the program made an unexpected call: {args.token}")
 
 

@@ -330,5 +330,5 @@ def test_forward_rule_sends_to_the_hubs_primary_bus_with_retries_and_a_dead_lett
 
 
 def test_member_rule_prefix_is_the_organization_rule_name_as_config_names_its_member_copy() -> None:
-    prefix = member_baseline.member_config_rule_prefix("backup", "dev", "eu-west-1")
+    prefix = naming.member_config_rule_prefix("backup", "dev", "eu-west-1")
     assert prefix == "OrgConfigRule-compliance-backup-dev-eu-west-1-"
