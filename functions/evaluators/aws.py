@@ -75,14 +75,18 @@ class _Assumed:
 _assumed: dict[str, _Assumed] = {}
 
 
-def member_clients(role_arn: str, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Clients:
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def member_clients(role_arn: str) -> Clients:
     """Clients acting as ``role_arn``; the role is assumed now (so a refusal fails at once) if the
     container holds no credentials for it that are good for longer than ``CREDENTIALS_MARGIN``."""
-    _credentials(role_arn, now)
+    _credentials(role_arn)
 
     def member_client(service: str) -> AwsClient:
         with _lock:
-            credentials = _credentials(role_arn, now)
+            credentials = _credentials(role_arn)
             held = _member_clients.get((role_arn, service))
             if held is None or held[0] is not credentials:
                 held = (credentials, _new_client(service, **credentials))
@@ -92,10 +96,10 @@ def member_clients(role_arn: str, now: Callable[[], datetime] = lambda: datetime
     return member_client
 
 
-def _credentials(role_arn: str, now: Callable[[], datetime]) -> dict[str, str]:
+def _credentials(role_arn: str) -> dict[str, str]:
     with _lock:
         held = _assumed.get(role_arn)
-        if held is None or held.expires - CREDENTIALS_MARGIN <= now():
+        if held is None or held.expires - CREDENTIALS_MARGIN <= _now():
             held = _assume(role_arn)
             _assumed[role_arn] = held
         return held.credentials

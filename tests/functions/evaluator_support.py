@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -49,20 +50,24 @@ class ApiCalls:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     responders: dict[str, Responder] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Sweeps call from worker threads: each thread answers its own call's parameters.
+        self._local = threading.local()
+
     def respond(self, operation: str, responder: Responder) -> None:
         self.responders[operation] = responder
 
     def record(self, model: Any, params: dict[str, Any], **kwargs: Any) -> None:
         """``provide-client-params`` handler: sees the API parameters as the caller passed them."""
         self.calls.append((model.name, dict(params)))
+        self._local.params = dict(params)
 
     def answer(self, model: Any, **kwargs: Any) -> Any:
         """``before-call`` handler: a (response, parsed) pair short-circuits the HTTP request."""
         responder = self.responders.get(model.name)
         if responder is None:
             return None
-        params = next(p for name, p in reversed(self.calls) if name == model.name)
-        parsed = responder(params)
+        parsed = responder(self._local.params)
         return _Http(parsed.get("ResponseMetadata", {}).get("HTTPStatusCode", 200)), parsed
 
     def count(self) -> Counter[str]:

@@ -6,6 +6,8 @@ answered at botocore's before-call hook by the ``api`` fixture; everything else 
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import boto3
@@ -663,3 +665,78 @@ def test_connection_errors_on_one_resource_are_reported_per_resource() -> None:
     [failure] = SweepContext(REGION, ACCOUNT, "aws").read_each("AWS::SNS::Topic", ["t1"], fetch)
     assert isinstance(failure, ResourceFailure)
     assert failure.describe().startswith("AWS::SNS::Topic t1 (EndpointConnectionError: Could not connect")
+
+
+# --- concurrency and page sizes ------------------------------------------------------------------
+
+
+def test_a_concurrent_sweep_posts_every_evaluation_exactly_once(api: ApiCalls) -> None:
+    ec2, sqs = client("ec2"), client("sqs")
+    volumes = {ec2.create_volume(Size=1, AvailabilityZone="us-east-1a")["VolumeId"] for _ in range(130)}
+    queues = {sqs.create_queue(QueueName=f"q{i}")["QueueUrl"] for i in range(90)}
+    api.respond("ListBuckets", lambda params: aws_error("AccessDenied", "no", 403))
+    with pytest.raises(EvaluationIncompleteError, match=r"AWS::S3::Bucket \* \(AccessDenied: no\)"):
+        encryption.handler(scheduled_event(), None)
+    posted = [(e["ComplianceResourceType"], e["ComplianceResourceId"]) for e in api.evaluations()]
+    assert len(posted) == len(set(posted)) == 220  # the failed type leaves every other type posted
+    assert {i for t, i in posted if t == "AWS::EC2::Volume"} == volumes
+    assert {i for t, i in posted if t == "AWS::SQS::Queue"} == queues
+    batches = [len(p["Evaluations"]) for n, p in api.calls if n == "PutEvaluations"]
+    assert sorted(batches) == [20, 100, 100]
+
+
+def test_per_resource_reads_overlap_within_their_bound(
+    api: ApiCalls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("evaluators.runner.READ_CONCURRENCY", 4)
+    s3 = client("s3")
+    for i in range(24):
+        s3.create_bucket(Bucket=f"bucket-{i}")
+    in_flight, peak = [0], [0]
+    lock = threading.Lock()
+
+    def slow(params: dict[str, Any]) -> dict[str, Any]:
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(0.02)
+        with lock:
+            in_flight[0] -= 1
+        return aws_error("ServerSideEncryptionConfigurationNotFoundError", "none", 404)
+
+    api.respond("GetBucketEncryption", slow)
+    encryption.handler(scheduled_event(), None)
+    assert peak[0] == 4
+    assert len(api.verdicts()) == 24
+
+
+def test_volumes_are_listed_in_pages_of_1000(api: ApiCalls) -> None:
+    encryption.handler(scheduled_event(), None)
+    [request] = [p for n, p in api.calls if n == "DescribeVolumes"]
+    assert request == {"MaxResults": 1000}
+
+
+def test_read_replicas_in_a_backup_sweep(api: ApiCalls) -> None:
+    rds = client("rds")
+    rds.create_db_instance(
+        DBInstanceIdentifier="orders",
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        AllocatedStorage=20,
+        MasterUsername="admin",
+        MasterUserPassword="password123",
+        BackupRetentionPeriod=7,
+    )
+    source = give_db_instance_unique_resource_id("orders")
+    rds.create_db_instance_read_replica(
+        DBInstanceIdentifier="orders-replica", SourceDBInstanceIdentifier="orders"
+    )
+    replica = give_db_instance_unique_resource_id("orders-replica")
+    parameters = {"requireBackupPlan": "false"}
+    backup.handler(scheduled_event(parameters), None)
+    assert api.verdicts()[replica] == "NOT_APPLICABLE" and api.verdicts()[source] == "COMPLIANT"
+    api.calls.clear()
+    backup.handler(scheduled_event({**parameters, "checkReadReplicas": "true"}), None)
+    evaluated = next(e for e in api.evaluations() if e["ComplianceResourceId"] == replica)
+    # moto copies the source's 7-day retention to the replica: evaluated on it, not set aside.
+    assert evaluated["Annotation"] == "Native backups are on (requireBackupPlan=false)."
