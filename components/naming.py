@@ -123,7 +123,7 @@ def member_stack_set(part: str, suffix: str) -> str:
     return f"config-compliance-{part}-{suffix}"
 
 
-def suffix_problems(suffix: str, regions: tuple[str, ...], organization: bool = False) -> list[str]:
+def suffix_problems(suffix: str, regions: tuple[str, ...]) -> list[str]:
     if not suffix:
         return ["environmentSuffix is required (e.g. dev, prod)"]
     if not SUFFIX_PATTERN.match(suffix):
@@ -144,10 +144,9 @@ def suffix_problems(suffix: str, regions: tuple[str, ...], organization: bool = 
             ("Lambda function name", function(longest_check, suffix, region), 64),
             *(("EventBridge rule name", forward_rule(kind, suffix, region), 64) for kind in ALERT_KIND_NAMES),
             ("Config rule name", config_rule(longest_check, suffix, region), 128),
-        ]
-        if organization:
             # Config API Reference, PutOrganizationConfigRule: OrganizationConfigRuleName is at most 64.
-            limits.append(("organization Config rule name", config_rule(longest_check, suffix, region), 64))
+            ("organization Config rule name", config_rule(longest_check, suffix, region), 64),
+        ]
     too_long = [
         f"{what} {name!r} ({len(name)} > {limit})" for what, name, limit in limits if len(name) > limit
     ]

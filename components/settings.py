@@ -367,7 +367,7 @@ def _validate(s: Settings) -> list[str]:
     if outside:
         problems.append(f"existingRecorderRegions has region(s) not in regions: {', '.join(outside)}")
 
-    problems.extend(naming.suffix_problems(s.environment_suffix, s.regions, s.is_organization))
+    problems.extend(naming.suffix_problems(s.environment_suffix, s.regions))
 
     problems.extend(_one_of("evaluationFrequency", s.evaluation_frequency, FREQUENCIES))
     problems.extend(_one_of("snapshotDeliveryFrequency", s.snapshot_delivery_frequency, FREQUENCIES))

@@ -198,6 +198,45 @@ def test_every_problem_is_reported_in_one_error() -> None:
         ({"minBackupRetentionDays": 36}, "minBackupRetentionDays must be between 1 and 35"),
         ({"allowedKmsKeyArns": ["alias/aws/s3"]}, "allowedKmsKeyArns must be KMS key or alias ARNs"),
         ({"colour": "blue"}, "unknown setting 'colour'"),
+        ({"scope": "org"}, "scope must be one of account, organization, got 'org'"),
+        ({"memberOrganizationalUnits": ["ou-ab12-cdef3456"]}, "memberOrganizationalUnits applies only with"),
+        ({"excludedAccounts": ["111122223333"]}, "excludedAccounts applies only with scope organization"),
+        ({"manageMemberRecorders": False}, "manageMemberRecorders applies only with scope organization"),
+        ({"delegatedAdministrator": True}, "delegatedAdministrator applies only with scope organization"),
+        ({"scope": "organization"}, "memberOrganizationalUnits is required with scope organization"),
+        (
+            {"scope": "organization", "memberOrganizationalUnits": ["ou-1", "r-ab12"]},
+            "memberOrganizationalUnits must be OU ids (ou-xxxx-xxxxxxxx) or the root id (r-xxxx), got: ou-1",
+        ),
+        (
+            {"scope": "organization", "memberOrganizationalUnits": ["r-ab12", "r-ab12"]},
+            "memberOrganizationalUnits lists id(s) more than once: r-ab12",
+        ),
+        (
+            {
+                "scope": "organization",
+                "memberOrganizationalUnits": ["r-ab12"],
+                "excludedAccounts": [1234567890],
+            },
+            "excludedAccounts must be 12-digit account ids, got: 1234567890",
+        ),
+        (
+            {
+                "scope": "organization",
+                "memberOrganizationalUnits": ["r-ab12"],
+                "excludedAccounts": ["111122223333", "111122223333"],
+            },
+            "excludedAccounts lists account(s) more than once: 111122223333",
+        ),
+        (
+            {
+                "scope": "organization",
+                "memberOrganizationalUnits": ["r-ab12"],
+                "excludedAccounts": [f"{n:012}" for n in range(1001)],
+            },
+            "excludedAccounts lists 1001 accounts; organization rules take at most 1000",
+        ),
+
     ],
 )
 def test_each_problem_has_a_clear_message(overrides: dict[str, Any], fragment: str) -> None:
@@ -270,5 +309,20 @@ def test_opt_in_regions_are_named_in_a_warning() -> None:
 def test_opt_in_regions_are_real_regions() -> None:
     # A typo here would silently never warn; botocore knows every commercial region.
     known = set(boto3.session.Session().get_available_regions("ec2"))
-    assert OPT_IN_REGIONS <= known, OPT_IN_REGIONS - known
+    assert not OPT_IN_REGIONS - known, OPT_IN_REGIONS - known
     assert {"us-east-1", "eu-west-1", "ap-northeast-3"}.isdisjoint(OPT_IN_REGIONS)
+
+
+def test_organization_settings_are_read() -> None:
+    settings = parse(
+        scope="organization",
+        memberOrganizationalUnits=["ou-ab12-cdef3456", "r-ab12"],
+        excludedAccounts=["012345678901"],
+        manageMemberRecorders=False,
+        delegatedAdministrator=True,
+    )
+    assert settings.is_organization
+    assert settings.member_organizational_units == ("ou-ab12-cdef3456", "r-ab12")
+    assert settings.excluded_accounts == ("012345678901",)
+    assert (settings.manage_member_recorders, settings.delegated_administrator) == (False, True)
+    assert not parse().is_organization
