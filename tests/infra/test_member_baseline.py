@@ -15,7 +15,7 @@ import pytest
 from cfnlint.api import ManualArgs, lint
 from moto.events.models import EventPattern
 
-from components import member_baseline, naming
+from components import naming
 from components.catalog import CHECKS, EVALUATOR_PERMISSIONS, GLOBAL_RESOURCE_TYPES, recorded_resource_types
 from components.member_baseline import (
     MAX_TEMPLATE_BODY_BYTES,
