@@ -34,7 +34,8 @@ import pytest
 from botocore import xform_name
 
 from components.catalog import ANY_RESOURCE, CHECKS, EVALUATOR_PERMISSIONS, Permission
-from tests.infra.program import ACCOUNT_ID, PROJECT_ROOT, Deployment
+from tests.infra.conftest import DEV_CONFIG
+from tests.infra.program import ACCOUNT_ID, PROJECT_ROOT, Deployment, run_program
 
 EVALUATOR_SOURCES = PROJECT_ROOT / "functions" / "evaluators"
 
@@ -331,6 +332,7 @@ def policy_documents(dev: Deployment) -> Iterator[tuple[str, str]]:
         "aws:s3/bucketPolicy:BucketPolicy": "policy",
         "aws:sns/topicPolicy:TopicPolicy": "policy",
         "aws:sqs/queuePolicy:QueuePolicy": "policy",
+        "aws:cloudwatch/eventBusPolicy:EventBusPolicy": "policy",
     }
     for resource_type, field in fields.items():
         for registration in dev.of_type(resource_type):
@@ -360,9 +362,13 @@ def statement_problems(statement: dict[str, Any]) -> list[str]:
 
 
 def test_every_action_in_every_policy_exists_and_fits_its_resources(dev: Deployment) -> None:
+    organization = run_program(
+        {**DEV_CONFIG, "scope": "organization", "memberOrganizationalUnits": ["r-ab12"]}
+    )
     problems = [
         f"{what}: {problem}"
-        for what, document in policy_documents(dev)
+        for deployment in (dev, organization)
+        for what, document in policy_documents(deployment)
         for statement in statements(document)
         for problem in statement_problems(statement)
     ]
