@@ -1,7 +1,8 @@
 """How big the stack is and how long the program takes to build its resource graph under mocks.
 
-Prints the dev stack's resource count by type, the resources each added region costs, and the time
-the mocked program takes for 3 and for 17 regions (median of several runs). No AWS call is made.
+Prints the dev stack's resource count by type, the resources each added region costs, what organization
+scope changes, and the time the mocked program takes for 3 and for 17 regions (median of several runs).
+No AWS call is made.
 
     python benchmarks/stack_benchmark.py [--runs 5]
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "functions")]
 
-from components.settings import supported_regions  # noqa: E402
+from components.settings import OPT_IN_REGIONS, supported_regions  # noqa: E402
 from tests.infra.program import run_program, stack_file_config  # noqa: E402
 
 DEV_CONFIG = stack_file_config("dev")
@@ -26,8 +27,11 @@ DEV_CONFIG = stack_file_config("dev")
 BASE_CONFIG = {key: value for key, value in DEV_CONFIG.items() if key not in ("regions", "primaryRegion")}
 
 
-def resource_counts(regions: list[str]) -> Counter[str]:
-    deployment = run_program({**BASE_CONFIG, "regions": regions})
+ORGANIZATION = {"scope": "organization", "memberOrganizationalUnits": ["r-ab12"]}
+
+
+def resource_counts(regions: list[str], **extra: object) -> Counter[str]:
+    deployment = run_program({**BASE_CONFIG, "regions": regions, **extra})
     return Counter(r.type for r in deployment.registrations)
 
 
@@ -60,7 +64,15 @@ def main() -> None:
     for resource_type, count in sorted((three - two).items()):
         print(f"  {count:4}  {resource_type}")
 
-    seventeen = sorted(supported_regions())[:17]
+    organization = resource_counts(DEV_CONFIG["regions"], **ORGANIZATION)
+    total = sum(organization.values())
+    print(f"organization scope, 3 regions: {total} resources; compared with account scope:")
+    for resource_type in sorted(set(dev) | set(organization)):
+        if organization[resource_type] != dev[resource_type]:
+            print(f"  {organization[resource_type] - dev[resource_type]:+4}  {resource_type}")
+
+    # Regions every account has enabled, so the figures are those of a deployable stack.
+    seventeen = sorted(supported_regions() - OPT_IN_REGIONS)[:17]
     print(f"17 regions: {sum(resource_counts(seventeen).values())} resources")
     timed(DEV_CONFIG["regions"], 1)  # warm imports
     for label, regions in (("3 regions", DEV_CONFIG["regions"]), ("17 regions", seventeen)):
