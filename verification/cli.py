@@ -1,7 +1,11 @@
-"""``python -m verification [verify] (--stack STACK | --outputs FILE) [--endpoint-url URL]``.
+"""``python -m verification``: check a deployed stack (the default), or report its compliance.
 
-Exit status: 0 when no check failed; 1 when the stack is broken (a check failed); 2 when it could not
-check (unusable outputs, no or wrong credentials, an unreachable endpoint, a failed AWS call).
+    python -m verification [verify] (--stack STACK | --outputs FILE) [--endpoint-url URL]
+    python -m verification report (--stack STACK | --outputs FILE) [options]   (see report --help)
+
+Exit status of both: 0 when all is well; 1 when the stack is broken (verify: a check failed;
+report --fail-on-noncompliant: a resource is non-compliant); 2 when it could not check (unusable
+outputs, no or wrong credentials, an unreachable endpoint, a failed AWS call).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from datetime import UTC, datetime
 
 from verification.checks import verify
 from verification.clients import ClientFactory
+from verification.report_command import report_main
 from verification.results import Verdict
 from verification.session import (
     EXIT_BROKEN,
@@ -28,6 +33,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m verification",
         description="Check that a deployed compliance stack records, delivers, evaluates and alerts.",
+        epilog="To report compliance instead: python -m verification report --help",
     )
     add_source_arguments(parser)
     return parser.parse_args(argv)
@@ -35,6 +41,8 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None, clients: ClientFactory | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["report"]:
+        return report_main(arguments[1:], clients)
     if arguments[:1] == ["verify"]:
         arguments = arguments[1:]
     return verify_main(arguments, clients)

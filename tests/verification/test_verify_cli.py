@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto_stack import ACCOUNT, StatusAnswers, aws, example_outputs, rule_name
+from botocore.exceptions import ClientError
+from moto_stack import ACCOUNT, StatusAnswers, aws, example_outputs, healthy_answers, rule_name
 
 from verification.cli import main
 
@@ -141,6 +142,42 @@ def test_the_verify_subcommand_is_the_default_command(
     # One identity call before the checks, then the checks' own.
     assert healthy_clients.calls[0] == "GetCallerIdentity"
     assert healthy_clients.calls.count("GetCallerIdentity") == 1
+
+
+def test_a_broken_stack_exits_1_in_process(
+    deployed_stack: dict[str, Any],
+    healthy_clients: StatusAnswers,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    aws("config", "eu-west-1").delete_config_rule(ConfigRuleName=rule_name("encryption", "eu-west-1"))
+
+    assert main(["--outputs", str(_save(deployed_stack, tmp_path))], clients=healthy_clients) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == "20 checks: 18 passed, 1 failed, 1 skipped"
+
+
+def test_a_check_that_could_not_check_exits_2_in_process(
+    deployed_stack: dict[str, Any],
+    aws_endpoint: str,
+    now: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def denied(params: dict[str, Any]) -> dict[str, Any]:
+        error = {"Code": "AccessDenied", "Message": "not authorized to perform sqs:GetQueueAttributes"}
+        raise ClientError({"Error": error}, "GetQueueAttributes")
+
+    clients = StatusAnswers(aws_endpoint, {**healthy_answers(now), "GetQueueAttributes": denied})
+    assert main(["--outputs", str(_save(deployed_stack, tmp_path))], clients=clients) == 2
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == (
+        "20 checks: 16 passed, 3 failed, 1 skipped (3 of the failed could not check: an AWS call failed)"
+    )
+    assert lines[6].endswith(
+        "alert path                  could not check: GetQueueAttributes failed: AccessDenied: "
+        "not authorized to perform sqs:GetQueueAttributes"
+    )
 
 
 def _one_region(outputs: dict[str, Any]) -> dict[str, Any]:
