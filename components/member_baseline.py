@@ -20,14 +20,13 @@ function; the finished template wraps every string holding a placeholder in ``Fn
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
 import pulumi
 
 from components import naming, policies
 from components.alerts import NON_COMPLIANT
-from components.catalog import CHECKS, EVALUATOR_PERMISSIONS, Permission, recorded_types_in_region
+from components.catalog import CHECKS, EVALUATOR_PERMISSIONS, recorded_types_in_region
 from components.settings import Settings
 
 Template = dict[str, Any]
@@ -199,18 +198,7 @@ def evaluator_trust(suffix: str) -> policies.Document:
 def member_evaluation_policy() -> policies.Document:
     """Every check's read actions and the Config reporting actions, on this account's resources."""
     permissions = [*(p for check in CHECKS for p in check.read_permissions), *EVALUATOR_PERMISSIONS]
-    return {"Version": "2012-10-17", "Statement": statements_by_resource(permissions, ACCOUNT)}
-
-
-def statements_by_resource(permissions: Iterable[Permission], account_id: str) -> list[dict[str, Any]]:
-    """One Allow statement per resource pattern, its actions sorted and each listed once."""
-    by_resource: dict[str, set[str]] = {}
-    for permission in permissions:
-        by_resource.setdefault(permission.resource.format(account=account_id), set()).add(permission.action)
-    return [
-        {"Effect": "Allow", "Action": sorted(actions), "Resource": resource}
-        for resource, actions in by_resource.items()
-    ]
+    return {"Version": "2012-10-17", "Statement": policies.statements_by_resource(permissions, ACCOUNT)}
 
 
 def config_delivery_policy() -> policies.Document:

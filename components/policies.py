@@ -6,12 +6,12 @@ them with ``pulumi.Output.json_dumps`` (values may be Outputs), tests and IAM li
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pulumi
 
-from components.catalog import EVALUATOR_PERMISSIONS, Check
+from components.catalog import EVALUATOR_PERMISSIONS, Check, Permission
 
 Document = dict[str, Any]
 Text = pulumi.Input[str]
@@ -33,6 +33,17 @@ def _member_config_roles(organization_id: Text, member_config_role: str) -> dict
     return {
         "StringEquals": {"aws:PrincipalOrgID": organization_id},
         "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::*:role/{member_config_role}"},
+    }
+
+
+def _deny_insecure_transport(action: str, resource: Text | list[Text]) -> dict[str, Any]:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": action,
+        "Resource": resource,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
 
 
@@ -92,14 +103,9 @@ def archive_bucket_policy(
             },
         },
         *(_member_delivery(bucket, *members) if members else ()),
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn(bucket), pulumi.Output.concat(bucket_arn(bucket), "/*")],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
+        _deny_insecure_transport(
+            "s3:*", [bucket_arn(bucket), pulumi.Output.concat(bucket_arn(bucket), "/*")]
+        ),
     )
 
 
@@ -215,6 +221,17 @@ def evaluator_trust(account_id: Text) -> Document:
     return _service_trust("lambda.amazonaws.com", account_id)
 
 
+def statements_by_resource(permissions: Iterable[Permission], account_id: str) -> list[dict[str, Any]]:
+    """One Allow statement per resource pattern, its actions sorted and each listed once."""
+    by_resource: dict[str, set[str]] = {}
+    for permission in permissions:
+        by_resource.setdefault(permission.resource.format(account=account_id), set()).add(permission.action)
+    return [
+        {"Effect": "Allow", "Action": sorted(actions), "Resource": resource}
+        for resource, actions in by_resource.items()
+    ]
+
+
 def evaluator_policy(
     check: Check,
     account_id: str,
@@ -226,14 +243,7 @@ def evaluator_policy(
     ``member_role`` (organization scope) is (role name, organization id): the evaluator may assume that
     role in the organization's accounts only.
     """
-    by_resource: dict[str, list[str]] = {}
-    for permission in (*check.read_permissions, *EVALUATOR_PERMISSIONS):
-        resource = permission.resource.format(account=account_id)
-        by_resource.setdefault(resource, []).append(permission.action)
-    statements: list[dict[str, Any]] = [
-        {"Effect": "Allow", "Action": sorted(set(actions)), "Resource": resource}
-        for resource, actions in by_resource.items()
-    ]
+    statements = statements_by_resource((*check.read_permissions, *EVALUATOR_PERMISSIONS), account_id)
     statements.append(
         {
             "Sid": "WriteOwnLogs",
@@ -288,14 +298,7 @@ def alert_topic_policy(topic_arn: Text, account_id: Text, alert_rule_arns: Seque
                 "ArnEquals": {"aws:SourceArn": list(alert_rule_arns)},
             },
         },
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "sns:Publish",
-            "Resource": topic_arn,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
+        _deny_insecure_transport("sns:Publish", topic_arn),
     )
 
 
@@ -314,14 +317,7 @@ def dead_letter_queue_policy(queue_arn: Text, rule_arns: Sequence[Text]) -> Docu
             "Resource": queue_arn,
             "Condition": {"ArnEquals": {"aws:SourceArn": list(rule_arns)}},
         },
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "sqs:*",
-            "Resource": queue_arn,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
+        _deny_insecure_transport("sqs:*", queue_arn),
     )
 
 
