@@ -1,28 +1,39 @@
 """Benchmark of the evaluator Lambdas: cold-start cost and periodic-sweep scaling (figures, not a test).
 
 Prints:
-1. the time to import each handler module and create its first client, in fresh interpreters, next
-   to a bare ``import boto3`` plus one client (median of several runs);
-2. for periodic sweeps over N resources in moto (in-process), per check: wall time of the handler and
-   the AWS API calls it made, by operation.
+1. the time to import each handler module and create the clients its first change event needs, in
+   fresh interpreters, next to a bare ``import boto3`` plus one client (median of several runs);
+2. for periodic sweeps over N resources in moto (in-process), per check and per simulated latency:
+   wall time of the handler, the AWS API calls it made by operation, and the latency bound
+   ``(longest chain of dependent calls + per-resource reads / READ_CONCURRENCY) x latency``.
+
+Latency: ``--latency 0,30`` adds a fixed delay (milliseconds) to every request in the benchmark's own
+client layer (a botocore ``before-send`` hook that sleeps before moto answers, and the same sleep for the
+calls answered at ``before-call``), as AWS's tens of milliseconds would. Moto's own work runs in this
+process, so the wall time at latency L is roughly the bound plus the local CPU time the 0 ms run shows.
 
 Moto lacks GetComplianceDetailsByConfigRule and AWS Backup selections; those calls are answered at
 botocore's before-call hook (and still counted). PutEvaluations goes to moto in test mode.
 
-Usage: python benchmarks/evaluators_benchmark.py [--sizes 100,1000,5000] [--runs 15]
+Usage: python benchmarks/evaluators_benchmark.py [--sizes 1000,5000] [--latency 0,30] [--runs 15]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import copy
+import io
 import json
 import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +55,14 @@ sys.path.insert(0, str(ROOT / "functions"))
 # --- cold start ----------------------------------------------------------------------------------
 
 BARE = "import boto3; boto3.client('config')"
-HANDLER = "import {module}; from evaluators.aws import client; client('config')"
+HANDLER = "import {module}; from evaluators.aws import client; {clients}"
+# The clients a handler's first change event creates in a cold container (the backup check reads the
+# region's plan selections then; later events in the container reuse them).
+CHANGE_EVENT_CLIENTS = {
+    "evaluators.encryption": ("config",),
+    "evaluators.required_tags": ("config",),
+    "evaluators.backup": ("config", "backup"),
+}
 ALONE = "import {module}"
 AFTER_BOTO3 = "import boto3; boto3.client('config')"
 TIMED = (
@@ -67,7 +85,10 @@ def report_cold_start(runs: int) -> None:
     CPU time is the steadier figure on a shared machine: it leaves out time spent waiting for a core.
     """
     codes = {"import boto3 + one client": BARE}
-    codes.update({f"import {m} + client": HANDLER.format(module=m) for m in HANDLERS})
+    for module in HANDLERS:
+        services = CHANGE_EVENT_CLIENTS[module]
+        clients = "; ".join(f"client({service!r})" for service in services)
+        codes[f"import {module} + {'+'.join(services)}"] = HANDLER.format(module=module, clients=clients)
     for code in codes.values():  # warm the bytecode cache
         run_timed(code)
     samples: dict[str, list[tuple[float, float]]] = {label: [] for label in codes}
@@ -219,16 +240,60 @@ def build_estate(resource_types: tuple[str, ...], total: int) -> None:
 
 
 class CallCounter:
-    def __init__(self) -> None:
+    """Counts calls by operation, answers what moto lacks, and plays the network.
+
+    Recording (no latency): moto answers, and every response is kept under its operation and
+    parameters. Replaying (``latency_s`` > 0): each call sleeps ``latency_s`` and gets the response moto
+    gave the same call, so the service's own work is inside the delay, as on AWS, and only the
+    evaluator's CPU (serializing, evaluating, threads) remains beside it. A call never recorded goes to
+    moto after the same delay (counted in ``unrecorded``).
+    """
+
+    def __init__(self, latency_s: float, recorded: dict[str, Any]) -> None:
         self.calls: Counter[str] = Counter()
         self.evaluations = 0
+        self.unrecorded = 0
+        self.latency_s = latency_s
+        self.recorded = recorded
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def install(self, session: Any) -> None:
+        session.events.register("provide-client-params", self.record)
+        session.events.register_first("before-call", self.answer)
+        session.events.register("after-call", self.keep)
+        session.events.register_first("before-send", self.delay)
+
+    @staticmethod
+    def _key(operation: str, params: dict[str, Any]) -> str:
+        return operation + json.dumps(params, sort_keys=True, default=str)
 
     def record(self, model: Any, params: dict[str, Any], **kwargs: Any) -> None:
-        self.calls[model.name] += 1
-        if model.name == "PutEvaluations":
-            self.evaluations += len(params["Evaluations"])
+        self._local.key = self._key(model.name, params)
+        with self._lock:
+            self.calls[model.name] += 1
+            if model.name == "PutEvaluations":
+                self.evaluations += len(params["Evaluations"])
+
+    def delay(self, **kwargs: Any) -> None:
+        """``before-send``: the network's share of a request moto answers."""
+        if self.latency_s:
+            time.sleep(self.latency_s)
+
+    def keep(self, http_response: Any, parsed: dict[str, Any], **kwargs: Any) -> None:
+        if not self.latency_s:
+            with self._lock:
+                self.recorded[self._local.key] = (http_response.status_code, copy.deepcopy(parsed))
 
     def answer(self, model: Any, **kwargs: Any) -> Any:
+        if self.latency_s:
+            with self._lock:
+                replayed = self.recorded.get(self._local.key)
+                self.unrecorded += replayed is None
+            if replayed is not None:
+                time.sleep(self.latency_s)
+                status, parsed = replayed
+                return _Ok(status), copy.deepcopy(parsed)
         canned = {
             "GetComplianceDetailsByConfigRule": {"EvaluationResults": []},
             "ListBackupSelections": {
@@ -245,12 +310,15 @@ class CallCounter:
                 }
             },
         }.get(model.name)
-        return None if canned is None else (_Ok(), canned)
+        if canned is None:
+            return None
+        self.delay()
+        return _Ok(), canned
 
 
 class _Ok:
-    def __init__(self) -> None:
-        self.status_code = 200
+    def __init__(self, status_code: int = 200) -> None:
+        self.status_code = status_code
         self.headers: dict[str, str] = {}
 
 
@@ -276,8 +344,97 @@ CHECK_PARAMETERS = {
 }
 
 
-def sweep(module_name: str, size: int) -> tuple[float, float, int, Counter[str]]:
-    """(setup seconds, sweep seconds, evaluations posted, calls by operation) for one check and size."""
+# Chains of dependent calls per check: a listing operation counts once per page it took, a per-resource
+# read ("*") once (reads of one resource type run side by side), and the paths themselves run side by side.
+READ = "*"
+CHAINS: dict[str, list[list[str]]] = {
+    "evaluators.encryption": [
+        ["DescribeVolumes"],
+        ["ListBuckets", READ + "GetBucketEncryption"],
+        ["DescribeDBInstances"],
+        ["DescribeDBClusters"],
+        ["ListTables", READ + "DescribeTable"],
+        ["DescribeFileSystems"],
+        ["ListTopics", READ + "GetTopicAttributes"],
+        ["ListQueues", READ + "GetQueueAttributes"],
+        ["GetComplianceDetailsByConfigRule"],
+    ],
+    "evaluators.required_tags": [
+        ["DescribeInstances"],
+        ["DescribeVolumes"],
+        ["ListBuckets", "GetResources"],
+        ["DescribeDBInstances"],
+        ["DescribeDBClusters"],
+        ["ListTables", "GetResources"],
+        ["DescribeFileSystems"],
+        ["ListTopics", "GetResources"],
+        ["ListQueues", "GetResources"],
+        ["GetComplianceDetailsByConfigRule"],
+    ],
+    "evaluators.backup": [
+        ["DescribeVolumes"],
+        ["DescribeDBInstances"],
+        ["DescribeDBClusters"],
+        ["ListTables", READ + "DescribeContinuousBackups", "GetResources"],
+        ["DescribeFileSystems", READ + "DescribeBackupPolicy"],
+        ["ListBackupPlans", "ListBackupSelections", "GetBackupSelection"],
+        ["GetComplianceDetailsByConfigRule"],
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Bound:
+    chain: int
+    reads: int
+    concurrency: int
+
+    def seconds(self, latency_s: float) -> float:
+        return (self.chain + self.reads / self.concurrency) * latency_s
+
+
+def latency_bound(module_name: str, calls: Counter[str]) -> Bound:
+    """The longest chain of dependent calls (PutEvaluations batches, posted together, add one) and the
+    per-resource reads, from the calls a sweep made."""
+    from evaluators.aws import READ_CONCURRENCY
+
+    def length(path: list[str]) -> int:
+        return sum(1 if op.startswith(READ) and calls[op[1:]] else calls[op] for op in path)
+
+    chain = max(length(path) for path in CHAINS[module_name]) + 1
+    reads = sum(calls[op[1:]] for path in CHAINS[module_name] for op in path if op.startswith(READ))
+    return Bound(chain, reads, READ_CONCURRENCY)
+
+
+SWEEP_SERVICES = {
+    "evaluators.encryption": ("config", "ec2", "s3", "rds", "dynamodb", "efs", "sns", "sqs"),
+    "evaluators.required_tags": (
+        *("config", "ec2", "s3", "rds", "dynamodb", "efs", "sns", "sqs", "resourcegroupstaggingapi"),
+    ),
+    "evaluators.backup": ("config", "ec2", "rds", "dynamodb", "efs", "backup", "resourcegroupstaggingapi"),
+}
+
+
+def warm_clients(module_name: str) -> None:
+    """Create the sweep's clients before timing it, as in a warm container: loading a service model
+    (tens of milliseconds of CPU each, EC2's the most) is a cold-start cost, reported above."""
+    from evaluators.aws import client
+
+    for service in SWEEP_SERVICES[module_name]:
+        client(service)
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    latency_ms: float
+    seconds: float
+    evaluations: int
+    calls: Counter[str]
+    unrecorded: int
+
+
+def sweeps(module_name: str, size: int, latencies_ms: list[float]) -> tuple[float, list[SweepRun]]:
+    """(setup seconds, one run per latency) for one check over one estate of ``size`` resources."""
     import importlib
 
     import boto3
@@ -285,8 +442,10 @@ def sweep(module_name: str, size: int) -> tuple[float, float, int, Counter[str]]
 
     module = importlib.import_module(module_name)
     from evaluators.aws import reset_clients
+    from evaluators.backup import forget_selections
 
-    with mock_aws():
+    runs = []
+    with mock_aws(), contextlib.redirect_stdout(io.StringIO()):  # the sweep's metric records
         started = time.perf_counter()
         build_estate(module.CHECK.resource_types, size)
         if module_name == "evaluators.backup":
@@ -297,33 +456,50 @@ def sweep(module_name: str, size: int) -> tuple[float, float, int, Counter[str]]
                 }
             )
         setup = time.perf_counter() - started
+        recorded: dict[str, Any] = {}
+        # The 0 ms run records the responses the latency runs replay; it runs first whatever was asked.
+        for latency_ms in [0.0, *[lat for lat in latencies_ms if lat]]:
+            reset_clients()
+            forget_selections()
+            boto3.setup_default_session()
+            counter = CallCounter(latency_ms / 1000, recorded)
+            assert boto3.DEFAULT_SESSION is not None
+            counter.install(boto3.DEFAULT_SESSION)
+            warm_clients(module_name)
+            started = time.perf_counter()
+            module.handler(scheduled_event(CHECK_PARAMETERS[module_name]), None)
+            elapsed = time.perf_counter() - started
+            if latency_ms in latencies_ms:
+                run = SweepRun(latency_ms, elapsed, counter.evaluations, counter.calls, counter.unrecorded)
+                runs.append(run)
         reset_clients()
-        boto3.setup_default_session()
-        counter = CallCounter()
-        assert boto3.DEFAULT_SESSION is not None
-        boto3.DEFAULT_SESSION.events.register("provide-client-params", counter.record)
-        boto3.DEFAULT_SESSION.events.register("before-call", counter.answer)
-        started = time.perf_counter()
-        module.handler(scheduled_event(CHECK_PARAMETERS[module_name]), None)
-        elapsed = time.perf_counter() - started
-        reset_clients()
-    return setup, elapsed, counter.evaluations, counter.calls
+    return setup, runs
 
 
-def report_sweeps(sizes: list[int]) -> None:
-    print("\nPeriodic sweeps in moto (in-process; wall time of the handler only)")
+def report_sweeps(sizes: list[int], latencies_ms: list[float]) -> None:
+    from evaluators.aws import READ_CONCURRENCY
+
+    print(
+        f"\nPeriodic sweeps in moto (in-process; wall time of the handler only; "
+        f"{READ_CONCURRENCY} per-resource reads in flight at most)"
+    )
     for module_name in HANDLERS:
         print(f"\n  {module_name}.handler")
         for size in sizes:
-            setup, elapsed, evaluated, calls = sweep(module_name, size)
-            total = sum(calls.values())
-            by_operation = ", ".join(f"{op} {n}" for op, n in sorted(calls.items()))
-            # Moto adds a root volume per EC2 instance, so the evaluated count can exceed the size asked.
-            print(
-                f"    {size:>5} asked, {evaluated} evaluated: {elapsed:7.2f} s, {total} API calls "
-                f"({total * 1000 / evaluated:.0f} per 1,000 resources) [estate built in {setup:.1f} s]"
-            )
-            print(f"          {by_operation}")
+            setup, runs = sweeps(module_name, size, latencies_ms)
+            for run in runs:
+                total = sum(run.calls.values())
+                bound = latency_bound(module_name, run.calls)
+                by_operation = ", ".join(f"{op} {n}" for op, n in sorted(run.calls.items()))
+                # Moto adds a root volume per EC2 instance, so the evaluated count can exceed the size asked.
+                print(
+                    f"    {size:>5} asked, {run.evaluations} evaluated, {run.latency_ms:>3.0f} ms/request: "
+                    f"{run.seconds:6.2f} s; bound {bound.seconds(run.latency_ms / 1000):5.2f} s "
+                    f"(chain {bound.chain} + {bound.reads} reads / {bound.concurrency}); "
+                    f"{total} API calls [estate built in {setup:.1f} s]"
+                    + (f" ({run.unrecorded} calls not replayed)" if run.unrecorded else "")
+                )
+                print(f"          {by_operation}")
 
 
 def main() -> None:
@@ -331,14 +507,22 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--sizes", default="100,1000,5000", help="comma-separated estate sizes (default %(default)s)"
+        "--sizes", default="1000,5000", help="comma-separated estate sizes (default %(default)s)"
     )
+    parser.add_argument(
+        "--latency",
+        default="0,30",
+        help="comma-separated delays per request in milliseconds (default %(default)s)",
+    )
+    parser.add_argument("--skip-cold-start", action="store_true", help="only the sweeps")
     parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per cold-start figure")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    latencies = [float(s) for s in args.latency.split(",") if s.strip()]
     print(f"Evaluator benchmark: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs")
-    report_cold_start(args.runs)
-    report_sweeps(sizes)
+    if not args.skip_cold_start:
+        report_cold_start(args.runs)
+    report_sweeps(sizes, latencies)
 
 
 if __name__ == "__main__":

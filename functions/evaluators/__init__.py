@@ -2,5 +2,6 @@
 
 Runtime modules: ``events`` (the Lambda event), ``items`` (configuration items), ``fields`` (reading
 them), ``verdicts`` (what a check returns), ``parameters`` (rule parameters), ``aws`` (clients),
-``inventory`` (periodic sweeps), ``reporting`` (PutEvaluations) and ``runner`` (the handler pipeline).
+``inventory`` (listing resources), ``check`` (what a check supplies), ``runner`` (the handler pipeline),
+``sweep`` (periodic sweeps), ``reporting`` (PutEvaluations) and ``metrics`` (compliance metrics).
 """

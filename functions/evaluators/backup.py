@@ -27,10 +27,11 @@ from botocore.exceptions import ClientError
 
 from evaluators import inventory, parameters
 from evaluators.backup_plans import Selection, load_selections
+from evaluators.check import Check, Evaluator, Target
 from evaluators.fields import as_int, as_text, lookup
 from evaluators.inventory import Listed, SweepContext
 from evaluators.items import ConfigurationItem
-from evaluators.runner import Check, Evaluator, Target, run
+from evaluators.runner import run
 from evaluators.verdicts import MissingEvidence, Verdict
 
 DEFAULT_MIN_RETENTION_DAYS = 7

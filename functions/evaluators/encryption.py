@@ -15,11 +15,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from evaluators import inventory, parameters
+from evaluators.check import Check, Evaluator, Target
 from evaluators.errors import InvalidParameterError
 from evaluators.fields import as_bool, as_text, lookup
 from evaluators.inventory import Listed, SweepContext
 from evaluators.items import ConfigurationItem
-from evaluators.runner import Check, Evaluator, Target, run
+from evaluators.runner import run
 from evaluators.verdicts import MissingEvidence, Verdict
 
 # S3 has applied SSE-S3 to every new object since January 2023; a bucket without its own

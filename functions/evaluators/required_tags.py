@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from evaluators import inventory, parameters
+from evaluators.check import Check, Evaluator, Target
 from evaluators.errors import InvalidParameterError
 from evaluators.inventory import Listed, SweepContext
 from evaluators.items import ConfigurationItem
-from evaluators.runner import Check, Evaluator, Target, run
+from evaluators.runner import run
 from evaluators.verdicts import Verdict
 
 MAX_TAG_KEY = 128  # AWS tag key limit

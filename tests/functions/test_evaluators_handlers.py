@@ -6,8 +6,12 @@ answered at botocore's before-call hook by the ``api`` fixture; everything else 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -688,7 +692,7 @@ def test_a_concurrent_sweep_posts_every_evaluation_exactly_once(api: ApiCalls) -
 def test_per_resource_reads_overlap_within_their_bound(
     api: ApiCalls, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("evaluators.runner.READ_CONCURRENCY", 4)
+    monkeypatch.setattr("evaluators.sweep.READ_CONCURRENCY", 4)
     s3 = client("s3")
     for i in range(24):
         s3.create_bucket(Bucket=f"bucket-{i}")
@@ -740,3 +744,36 @@ def test_read_replicas_in_a_backup_sweep(api: ApiCalls) -> None:
     evaluated = next(e for e in api.evaluations() if e["ComplianceResourceId"] == replica)
     # moto copies the source's 7-day retention to the replica: evaluated on it, not set aside.
     assert evaluated["Annotation"] == "Native backups are on (requireBackupPlan=false)."
+
+
+# --- cold start ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("module", "parameters", "services"),
+    [
+        (encryption, None, {"config"}),
+        (required_tags, {"requiredTags": "Owner"}, {"config"}),
+        (backup, None, {"config", "backup"}),
+        (backup, {"requireBackupPlan": "false"}, {"config"}),
+    ],
+)
+def test_a_change_event_creates_only_the_clients_it_needs(
+    api: ApiCalls, module: Any, parameters: dict[str, str] | None, services: set[str]
+) -> None:
+    from evaluators import aws
+
+    item = configuration_item("AWS::EC2::Volume", "vol-1", {"volumeId": "vol-1", "encrypted": True})
+    module.handler(change_event(item, parameters), None)
+    assert set(aws._clients) == services
+
+
+def test_importing_a_handler_leaves_the_sweep_code_unloaded() -> None:
+    code = (
+        "import sys, evaluators.encryption, evaluators.required_tags, evaluators.backup; "
+        "print(sorted(m for m in ('evaluators.sweep', 'evaluators.metrics') if m in sys.modules))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root / "functions")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
