@@ -46,7 +46,7 @@ def sweep(check: Check[P], parameters: P, rule_event: RuleEvent, target: Target)
     started = time.monotonic()
     config = target.clients("config")
     ctx = SweepContext(config.meta.region_name, rule_event.account_id, config.meta.partition, target.clients)
-    sweep = _Sweep()
+    state = _Sweep()
     now = rule_event.notification_time
     with (
         ThreadPoolExecutor(READ_CONCURRENCY, thread_name_prefix="read") as reads,
@@ -66,17 +66,17 @@ def sweep(check: Check[P], parameters: P, rule_event: RuleEvent, target: Target)
                 f"{check.name}: could not prepare the evaluation", [error_reason(error)]
             ) from None
         for resource_type, listing in listings.items():
-            _evaluate_listing(sweep, resource_type, listing, evaluate, now)
+            _evaluate_listing(state, resource_type, listing, evaluate, now)
         try:
-            _retire_vanished(sweep, previous.result(), now)
+            _retire_vanished(state, previous.result(), now)
         except (ClientError, BotoCoreError) as error:
             failure = ResourceFailure("previous results", rule_event.rule_name, error_reason(error))
-            sweep.failures.append(failure)
-        posted = list(sweep.evaluations.values())
+            state.failures.append(failure)
+        posted = list(state.evaluations.values())
         refused = put_evaluations(config, posted, rule_event.result_token, executor=tasks)
     duration_ms = (time.monotonic() - started) * 1000
-    metrics.write(metrics.sweep_records(check.name, sweep.listed_types, posted, duration_ms, _epoch_ms()))
-    problems = [f.describe() for f in sweep.failures]
+    metrics.write(metrics.sweep_records(check.name, state.listed_types, posted, duration_ms, _epoch_ms()))
+    problems = [f.describe() for f in state.failures]
     problems += [f"{e.resource_type} {e.resource_id} (refused by Config)" for e in refused]
     if problems:
         raise EvaluationIncompleteError(f"{check.name}: could not evaluate or post", problems)

@@ -777,3 +777,14 @@ def test_importing_a_handler_leaves_the_sweep_code_unloaded() -> None:
     env = {**os.environ, "PYTHONPATH": str(root / "functions")}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_unreadable_plan_selections_fail_the_sweep_naming_the_cause(api: ApiCalls) -> None:
+    client("ec2").create_volume(Size=1, AvailabilityZone="us-east-1a")
+    api.respond("ListBackupPlans", lambda params: aws_error("AccessDeniedException", "denied", 403))
+    with pytest.raises(
+        EvaluationIncompleteError,
+        match=r"^backup: could not prepare the evaluation \(1\): AccessDeniedException: denied$",
+    ):
+        backup.handler(scheduled_event(), None)
+    assert api.evaluations() == []  # no verdict without the selections it depends on
