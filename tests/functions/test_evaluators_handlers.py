@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError
 from evaluator_support import (
     ACCOUNT,
     REGION,
@@ -788,3 +788,44 @@ def test_unreadable_plan_selections_fail_the_sweep_naming_the_cause(api: ApiCall
     ):
         backup.handler(scheduled_event(), None)
     assert api.evaluations() == []  # no verdict without the selections it depends on
+
+
+def test_unreadable_tags_fail_each_type_that_needs_them_and_spare_the_rest(api: ApiCalls) -> None:
+    ids = build_storage_estate()
+    api.respond("GetResources", lambda params: aws_error("ThrottlingException", "slow down", 400))
+    with pytest.raises(EvaluationIncompleteError) as raised:
+        required_tags.handler(scheduled_event({"requiredTags": "Owner"}), None)
+    assert sorted(raised.value.resources) == [
+        f"{t} * (ThrottlingException: slow down)"
+        for t in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SNS::Topic", "AWS::SQS::Queue")
+    ]
+    assert [n for n, _ in api.calls].count("GetResources") == 1  # the one pagination, shared
+    assert api.verdicts()[ids["vol_plain"]] == "COMPLIANT" and api.verdicts()[ids["fs_enc"]] == "COMPLIANT"
+
+
+def test_a_failing_batch_does_not_stop_the_others(api: ApiCalls) -> None:
+    ec2 = client("ec2")
+    for _ in range(150):
+        ec2.create_volume(Size=1, AvailabilityZone="us-east-1a")
+    posted: list[int] = []
+
+    def refuse_first_batch(params: dict[str, Any]) -> dict[str, Any]:
+        if len(params["Evaluations"]) == 100:
+            return aws_error("InvalidResultTokenException", "expired", 400)
+        posted.append(len(params["Evaluations"]))
+        return {"FailedEvaluations": []}
+
+    api.respond("PutEvaluations", refuse_first_batch)
+    with pytest.raises(ClientError, match="InvalidResultTokenException"):
+        encryption.handler(scheduled_event(), None)
+    assert posted == [50]
+
+
+def test_a_change_event_whose_selections_cannot_be_read_fails_naming_the_resource(api: ApiCalls) -> None:
+    api.respond("ListBackupPlans", lambda params: aws_error("AccessDeniedException", "denied", 403))
+    item = configuration_item("AWS::EC2::Volume", "vol-1", {"volumeId": "vol-1"})
+    with pytest.raises(
+        EvaluationIncompleteError, match=r"AWS::EC2::Volume vol-1 \(AccessDeniedException: denied\)"
+    ):
+        backup.handler(change_event(item), None)
+    assert api.evaluations() == []
