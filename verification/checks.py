@@ -5,6 +5,11 @@ every rule exists, invokes the stack's function and has evaluated within twice i
 the alert path delivered everything in the last 24 hours. In the primary region: every aggregator
 source reports SUCCEEDED, and the alert topic has a confirmed subscription. A failed AWS call fails its
 own check only, marked as "could not check" (it says nothing about the stack).
+
+In organization scope the rules are organization rules: per region and rule, one line for its
+deployment to the accounts (verification/organization.py) and one for the hub account's own copy, which
+must evaluate like an account-scope rule; per StackSet, one line for its stack instances; and the
+aggregator's sources are checked per account and region.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from components.naming import ORGANIZATION_RULE_PREFIX
 from verification.alert_path import check_alert_path
 from verification.clients import AwsClient, ClientFactory
+from verification.organization import check_organization_rule, check_stack_set
 from verification.outputs import FREQUENCY_HOURS, RegionRecording, RuleOutput, StackOutputs
 from verification.results import AWS_CALL_ERRORS, CheckResult, Finding, Verdict, describe_error, error_code
 
@@ -33,14 +40,28 @@ def verify(
 
     ``stack`` is the Pulumi stack name when known: fix commands in FAIL lines name it.
     """
+    organization = outputs.organization
     for region in outputs.regions:
         config = clients("config", region)
         recording = outputs.recording[region]
         yield _run(region, "recorder", partial(check_recorder, config, recording))
         yield _run(region, "delivery", partial(check_delivery, config, recording, outputs.bucket_name))
+        hub_copies = HubRuleCopies(config)
         for rule in outputs.rules[region]:
-            probe = partial(check_rule, config, rule, outputs.evaluation_frequency, now)
-            yield _run(region, f"rule {rule.check}", probe)
+            frequency = outputs.evaluation_frequency
+            if organization is None:
+                yield _run(region, f"rule {rule.check}", partial(check_rule, config, rule, frequency, now))
+                continue
+            excluded = organization.excluded_accounts
+            yield _run(
+                region, f"org rule {rule.check}", partial(check_organization_rule, config, rule, excluded)
+            )
+            if outputs.account_id in excluded:
+                excluded_hub = f"the hub account {outputs.account_id} is in excludedAccounts: it has no copy"
+                yield CheckResult(Verdict.SKIP, region, f"rule {rule.check}", excluded_hub)
+                continue
+            hub_copy = partial(check_hub_copy, config, hub_copies, rule, frequency, now)
+            yield _run(region, f"rule {rule.check}", hub_copy)
         topic_name = outputs.topic_name if region == outputs.topic_region else None
         alert_path = partial(
             check_alert_path,
@@ -53,9 +74,19 @@ def verify(
         yield _run(region, "alert path", alert_path)
     primary = outputs.primary_region
     aggregator = partial(
-        check_aggregator, clients("config", primary), outputs.aggregator_name, outputs.regions
+        check_aggregator,
+        clients("config", primary),
+        outputs.aggregator_name,
+        outputs.regions,
+        by_account=organization is not None,
     )
     yield _run(primary, "aggregator", aggregator)
+    if organization is not None:
+        # The StackSets live in the primary region, with the hub's other resources.
+        cloudformation = clients("cloudformation", primary)
+        for name in organization.stack_sets:
+            stack_set = partial(check_stack_set, cloudformation, name, organization.management_role)
+            yield _run(primary, f"stack set {name}", stack_set)
     sns = clients("sns", outputs.topic_region)
     subscriptions = partial(check_topic, sns, outputs.topic_arn, stack)
     yield _run(outputs.topic_region, "alert subscriptions", subscriptions)
@@ -136,12 +167,57 @@ def check_rule(config: AwsClient, rule: RuleOutput, stack_frequency: str, now: d
         if error_code(error) == "NoSuchConfigRuleException":
             return Verdict.FAIL, f"rule {name} does not exist"
         raise
+    return _evaluating(config, described, rule.function_arn, stack_frequency, now)
+
+
+class HubRuleCopies:
+    """The Config rules of one region of the hub account, listed once (DescribeConfigRules, paged).
+
+    Config names an account's copy of an organization rule ``OrgConfigRule-<organization rule
+    name>-<random suffix>`` (components/naming.py), so the copy cannot be asked for by name.
+    """
+
+    def __init__(self, config: AwsClient) -> None:
+        self._config = config
+        self._rules: list[dict[str, Any]] | None = None
+
+    def of(self, organization_rule: str) -> list[dict[str, Any]]:
+        if self._rules is None:
+            paginator = self._config.get_paginator("describe_config_rules")
+            self._rules = [rule for page in paginator.paginate() for rule in page["ConfigRules"]]
+        # The hyphen after the name keeps a rule whose name merely starts with this one's out.
+        prefix = f"{ORGANIZATION_RULE_PREFIX}{organization_rule}-"
+        return [rule for rule in self._rules if rule["ConfigRuleName"].startswith(prefix)]
+
+
+def check_hub_copy(
+    config: AwsClient, copies: HubRuleCopies, rule: RuleOutput, stack_frequency: str, now: datetime
+) -> Finding:
+    """The hub account's copy of an organization rule evaluates like an account-scope rule."""
+    found = copies.of(rule.rule_name)
+    if not found:
+        return Verdict.FAIL, (
+            f"the hub account has no copy of organization rule {rule.rule_name} "
+            f"(no rule named {ORGANIZATION_RULE_PREFIX}{rule.rule_name}-...)"
+        )
+    if len(found) > 1:
+        names = ", ".join(sorted(copy["ConfigRuleName"] for copy in found))
+        copies_of = f"{len(found)} copies of organization rule {rule.rule_name}"
+        return Verdict.FAIL, f"the hub account has {copies_of}: {names}"
+    return _evaluating(config, found[0], rule.function_arn, stack_frequency, now)
+
+
+def _evaluating(
+    config: AwsClient, described: Mapping[str, Any], function_arn: str, stack_frequency: str, now: datetime
+) -> Finding:
+    """A described rule is active, invokes ``function_arn`` and evaluated within twice its frequency."""
+    name = described["ConfigRuleName"]
     state = described.get("ConfigRuleState")
     if state != "ACTIVE":
         return Verdict.FAIL, f"rule {name} is {state}, not ACTIVE"
     invoked = described.get("Source", {}).get("SourceIdentifier")
-    if invoked != rule.function_arn:
-        return Verdict.FAIL, f"rule {name} invokes {invoked}, not the stack's function {rule.function_arn}"
+    if invoked != function_arn:
+        return Verdict.FAIL, f"rule {name} invokes {invoked}, not the stack's function {function_arn}"
 
     frequency = _periodic_frequency(described) or stack_frequency
     window = timedelta(hours=2 * FREQUENCY_HOURS.get(frequency, FREQUENCY_HOURS[stack_frequency]))
@@ -182,7 +258,11 @@ def _periodic_frequency(rule: Mapping[str, Any]) -> str | None:
     return str(frequency) if frequency else None
 
 
-def check_aggregator(config: AwsClient, name: str, regions: Sequence[str]) -> Finding:
+def check_aggregator(
+    config: AwsClient, name: str, regions: Sequence[str], by_account: bool = False
+) -> Finding:
+    """Every source of every region SUCCEEDED; ``by_account`` (organization scope): an organization
+    source, and failing sources named by account and region."""
     try:
         aggregator = config.describe_configuration_aggregators(ConfigurationAggregatorNames=[name])[
             "ConfigurationAggregators"
@@ -194,6 +274,8 @@ def check_aggregator(config: AwsClient, name: str, regions: Sequence[str]) -> Fi
     sources = [*aggregator.get("AccountAggregationSources", [])]
     if "OrganizationAggregationSource" in aggregator:
         sources.append(aggregator["OrganizationAggregationSource"])
+    elif by_account:
+        return Verdict.FAIL, f"aggregator {name} has no organization source (OrganizationAggregationSource)"
     all_regions = any(source.get("AllAwsRegions") for source in sources)
     covered = {region for source in sources for region in source.get("AwsRegions", [])}
     not_covered = [region for region in regions if not all_regions and region not in covered]
@@ -207,7 +289,7 @@ def check_aggregator(config: AwsClient, name: str, regions: Sequence[str]) -> Fi
         for status in page["AggregatedSourceStatusList"]
     ]
     problems = [
-        f"{status.get('AwsRegion', status.get('SourceId'))} {status.get('LastUpdateStatus')}"
+        f"{_source_of(status, by_account)} {status.get('LastUpdateStatus')}"
         + (f" ({_error_of(status)})" if status.get("LastErrorCode") or status.get("LastErrorMessage") else "")
         for status in statuses
         if status.get("LastUpdateStatus") != "SUCCEEDED"
@@ -216,7 +298,19 @@ def check_aggregator(config: AwsClient, name: str, regions: Sequence[str]) -> Fi
     problems += [f"{region} has not reported" for region in regions if region not in reported]
     if problems:
         return Verdict.FAIL, f"aggregator {name} sources not all SUCCEEDED: {'; '.join(problems)}"
+    if by_account:
+        accounts = len({status.get("SourceId") for status in statuses})
+        return Verdict.PASS, (
+            f"aggregator {name}: all {len(statuses)} sources SUCCEEDED "
+            f"({accounts} account(s) in {len(reported)} region(s))"
+        )
     return Verdict.PASS, f"aggregator {name}: all {len(statuses)} sources SUCCEEDED"
+
+
+def _source_of(status: Mapping[str, Any], by_account: bool) -> str:
+    """``us-east-1``, or in organization scope ``210987654321 us-east-1`` (account or organization id)."""
+    region = status.get("AwsRegion", status.get("SourceId"))
+    return f"{status.get('SourceId')} {region}" if by_account else str(region)
 
 
 def subscribe_command(stack: str | None) -> str:

@@ -12,7 +12,12 @@ Calls, in the aggregator's region:
    100 per page): the evaluation results. Without a ``ComplianceType`` it returns both compliant and
    non-compliant results; the API accepts only ``COMPLIANT`` and ``NON_COMPLIANT`` as that filter.
 
-Calls: 2 plus one per rule and region with results, plus one more per extra page.
+Calls: 2 plus one per rule, account and region with results, plus one more per extra page.
+
+In organization scope each account's copy of an organization rule is named ``OrgConfigRule-<organization
+rule name>-<random suffix>`` (components/naming.py); results under such a name count for the check and
+region whose organization rule it copies, in the account the aggregator names. The summary is then per
+account as well.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
+from components.naming import ORGANIZATION_RULE_PREFIX
 from verification.clients import ClientFactory
 from verification.outputs import StackOutputs
 
@@ -35,12 +42,14 @@ class Filters:
     regions: tuple[str, ...] = ()
     checks: tuple[str, ...] = ()
     resource_types: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, list[str]]:
         return {
             "regions": list(self.regions),
             "checks": list(self.checks),
             "resourceTypes": list(self.resource_types),
+            "accounts": list(self.accounts),
         }
 
 
@@ -69,15 +78,32 @@ class ComplianceReport:
     checks: tuple[str, ...]
     regions: tuple[str, ...]
     filters: Filters
-    # Per (check, region), summed over accounts; a pair is absent when its rule has no results yet.
-    counts: Mapping[tuple[str, str], Counts]
+    # Per (account, check, region); a key is absent when the rule has no results there yet.
+    account_counts: Mapping[tuple[str, str, str], Counts]
     # Newest first.
     findings: tuple[NonCompliantResource, ...]
     # Aggregator sources that are not SUCCEEDED: the report may lack or lag their data.
     warnings: tuple[str, ...] = ()
     # Whether a source FAILED (the report is incomplete, not only late).
     incomplete: bool = False
+    # The accounts with results, or the filtered ones.
     accounts: tuple[str, ...] = ()
+    # "organization": the summary is per account too.
+    scope: str = "account"
+
+    @property
+    def by_account(self) -> bool:
+        return self.scope == "organization"
+
+    @cached_property
+    def counts(self) -> dict[tuple[str, str], Counts]:
+        """Per (check, region), summed over accounts; a pair is absent when its rule has no results yet."""
+        summed: dict[tuple[str, str], Counts] = {}
+        for (_, check, region), counts in self.account_counts.items():
+            cell = summed.setdefault((check, region), Counts())
+            cell.compliant += counts.compliant
+            cell.non_compliant += counts.non_compliant
+        return summed
 
 
 # Called after each rule's details are read, with the number done and the total.
@@ -95,30 +121,29 @@ def collect(
     config = clients("config", outputs.primary_region)
     regions = filters.regions or outputs.regions
     checks = filters.checks or tuple(rule.check for rule in outputs.rules[outputs.primary_region])
-    stack_rules = {
-        (rule.rule_name, region): rule.check
-        for region in regions
-        for rule in outputs.rules[region]
-        if rule.check in checks
-    }
-    warnings, incomplete = _source_warnings(config, outputs.aggregator_name, regions)
+    check_of = _rule_matcher(outputs, regions, checks)
+    warnings, incomplete = _source_warnings(config, outputs.aggregator_name, regions, filters.accounts)
 
     describe = config.get_paginator("describe_aggregate_compliance_by_config_rules")
-    # One region filtered: let the aggregator filter too (the API takes one region per call).
-    region_filter = {"Filters": {"AwsRegion": regions[0]}} if len(regions) == 1 else {}
+    # One region or account filtered: let the aggregator filter too (the API takes one of each per call).
+    aggregator_filter = {"AwsRegion": regions[0]} if len(regions) == 1 else {}
+    if len(filters.accounts) == 1:
+        aggregator_filter["AccountId"] = filters.accounts[0]
+    listing = {"Filters": aggregator_filter} if aggregator_filter else {}
     listed = {
-        (row["ConfigRuleName"], row["AccountId"], row["AwsRegion"])
-        for page in describe.paginate(ConfigurationAggregatorName=outputs.aggregator_name, **region_filter)
+        (row["ConfigRuleName"], row["AccountId"], row["AwsRegion"]): check
+        for page in describe.paginate(ConfigurationAggregatorName=outputs.aggregator_name, **listing)
         for row in page["AggregateComplianceByConfigRules"]
-        if (row["ConfigRuleName"], row["AwsRegion"]) in stack_rules
+        if not filters.accounts or row["AccountId"] in filters.accounts
+        for check in [check_of(row["ConfigRuleName"], row["AwsRegion"])]
+        if check is not None
     }
 
-    counts: dict[tuple[str, str], Counts] = {}
+    counts: dict[tuple[str, str, str], Counts] = {}
     findings: list[NonCompliantResource] = []
     details = config.get_paginator("get_aggregate_compliance_details_by_config_rule")
-    for done, (rule_name, account, region) in enumerate(sorted(listed), start=1):
-        check = stack_rules[(rule_name, region)]
-        cell = counts.setdefault((check, region), Counts())
+    for done, ((rule_name, account, region), check) in enumerate(sorted(listed.items()), start=1):
+        cell = counts.setdefault((account, check, region), Counts())
         pages = details.paginate(
             ConfigurationAggregatorName=outputs.aggregator_name,
             ConfigRuleName=rule_name,
@@ -141,12 +166,43 @@ def collect(
         checks=checks,
         regions=regions,
         filters=filters,
-        counts=counts,
+        account_counts=counts,
         findings=tuple(findings),
         warnings=tuple(warnings),
         incomplete=incomplete,
-        accounts=tuple(sorted({account for _, account, _ in listed})),
+        accounts=filters.accounts or tuple(sorted({account for _, account, _ in listed})),
+        scope=outputs.scope,
     )
+
+
+def _rule_matcher(
+    outputs: StackOutputs, regions: Collection[str], checks: Collection[str]
+) -> Callable[[str, str], str | None]:
+    """The check a rule name the aggregator lists in a region belongs to, or None (not the stack's)."""
+    if outputs.organization is None:
+        by_name = {
+            (rule.rule_name, region): rule.check
+            for region in regions
+            for rule in outputs.rules[region]
+            if rule.check in checks
+        }
+        return lambda name, region: by_name.get((name, region))
+
+    # Each account's copy: the organization rule's name, a hyphen, Config's random suffix. Rule names
+    # end in their region, so the hyphen also keeps another region's or another stack's rule out.
+    prefixes = {
+        region: [
+            (f"{ORGANIZATION_RULE_PREFIX}{rule.rule_name}-", rule.check)
+            for rule in outputs.rules[region]
+            if rule.check in checks
+        ]
+        for region in regions
+    }
+
+    def copied_check(name: str, region: str) -> str | None:
+        return next((check for prefix, check in prefixes.get(region, []) if name.startswith(prefix)), None)
+
+    return copied_check
 
 
 def _count(
@@ -173,13 +229,17 @@ def _count(
     )
 
 
-def _source_warnings(config: Any, aggregator: str, regions: tuple[str, ...]) -> tuple[list[str], bool]:
+def _source_warnings(
+    config: Any, aggregator: str, regions: tuple[str, ...], accounts: tuple[str, ...]
+) -> tuple[list[str], bool]:
+    """Sources of the report's regions (and accounts, when filtered) that are not SUCCEEDED."""
     paginator = config.get_paginator("describe_configuration_aggregator_sources_status")
     statuses = [
         status
         for page in paginator.paginate(ConfigurationAggregatorName=aggregator)
         for status in page["AggregatedSourceStatusList"]
         if status.get("AwsRegion") in regions
+        and (not accounts or status.get("SourceType") != "ACCOUNT" or status.get("SourceId") in accounts)
     ]
     warnings: list[str] = []
     for status in statuses:

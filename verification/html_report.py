@@ -9,7 +9,15 @@ from __future__ import annotations
 from html import escape
 
 from verification.compliance import ComplianceReport
-from verification.report_formats import FINDING_COLUMNS, filter_line, finding_row, summary_cell, title
+from verification.report_formats import (
+    FINDING_COLUMNS,
+    filter_line,
+    finding_row,
+    summary_cell,
+    summary_counts,
+    summary_keys,
+    title,
+)
 
 COMPLIANT_COLOUR = "#2e7d32"
 NON_COMPLIANT_COLOUR = "#c62828"
@@ -49,9 +57,9 @@ svg text.region { font-weight: 600; }
 """
 
 
-def _heat(report: ComplianceReport, check: str, region: str) -> str:
+def _heat(report: ComplianceReport, check: str, region: str, account: str | None) -> str:
     """A cell's background: green when nothing is non-compliant, redder as the non-compliant share grows."""
-    counts = report.counts.get((check, region))
+    counts = summary_counts(report, check, region, account)
     if counts is None:
         return "#eaeef2"
     total = counts.compliant + counts.non_compliant
@@ -101,19 +109,23 @@ def _chart(report: ComplianceReport) -> str:
 
 
 def _heatmap(report: ComplianceReport) -> str:
+    """Check x region, or in organization scope account x check x region (one row per account and check)."""
+    account_header = "<th>Account</th>" if report.by_account else ""
     header = "".join(f"<th>{escape(region)}</th>" for region in report.regions)
     rows = "".join(
-        f"<tr><th>{escape(check)}</th>"
+        "<tr>"
+        + (f"<th>{escape(account)}</th>" if account else "")
+        + f"<th>{escape(check)}</th>"
         + "".join(
-            f'<td class="cell" style="background:{_heat(report, check, region)}">'
-            f"{escape(summary_cell(report, check, region))}</td>"
+            f'<td class="cell" style="background:{_heat(report, check, region, account)}">'
+            f"{escape(summary_cell(report, check, region, account))}</td>"
             for region in report.regions
         )
         + "</tr>"
-        for check in report.checks
+        for account, check in summary_keys(report)
     )
     return (
-        f'<table class="heatmap" id="summary"><thead><tr><th>Check</th>{header}</tr></thead>'
+        f'<table class="heatmap" id="summary"><thead><tr>{account_header}<th>Check</th>{header}</tr></thead>'
         f"<tbody>{rows}</tbody></table>"
     )
 
@@ -164,7 +176,7 @@ def render_html(report: ComplianceReport) -> str:
 {_chart(report)}
 <p class="legend"><span class="swatch" style="background:{COMPLIANT_COLOUR}"></span>compliant
 <span class="swatch" style="background:{NON_COMPLIANT_COLOUR}"></span>non-compliant</p>
-<h2>Compliant / non-compliant per check and region</h2>
+<h2>Compliant / non-compliant per {"account, " if report.by_account else ""}check and region</h2>
 {_heatmap(report)}
 <h2>Non-compliant resources ({non_compliant}), newest first</h2>
 {_findings(report)}

@@ -11,6 +11,15 @@ The shape is the one the Pulumi program exports::
 
 In regions whose recorder pre-exists, ``recording.<region>`` is
 ``{"managed": false, "recorderName": null, "deliveryChannelName": null}``.
+
+``"scope"`` is ``"account"`` or ``"organization"``; outputs of stacks older than organization scope
+have none, which means ``"account"``. In organization scope there is also::
+
+    "organization": {"memberOrganizationalUnits": [...], "excludedAccounts": [...],
+                     "manageMemberRecorders": true, "memberRoleName": ...,
+                     "stackSets": [...], "managementRole": "SELF" | "DELEGATED_ADMIN"}
+
+and each ``ruleName`` is the name of an organization rule (PutOrganizationConfigRule).
 Keys the checks do not use are ignored; anything else that differs is reported, all problems at once.
 """
 
@@ -33,6 +42,11 @@ FREQUENCY_HOURS: Mapping[str, int] = {
     "TwentyFour_Hours": 24,
 }
 
+
+SCOPES = ("account", "organization")
+# CloudFormation's CallAs for StackSet calls (API Reference, ListStackInstances).
+MANAGEMENT_ROLES = ("SELF", "DELEGATED_ADMIN")
+ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")
 
 # AWS region codes: a partition prefix, a direction and a number (us-east-1, us-gov-west-1, cn-north-1).
 # Anything else would be passed to boto3 as a region name and fail there, so it is refused up front.
@@ -73,6 +87,19 @@ class AlertPath:
 
 
 @dataclass(frozen=True)
+class OrganizationOutputs:
+    """What organization scope adds: the member OUs and StackSets, and how to call the StackSet APIs."""
+
+    member_organizational_units: tuple[str, ...]
+    excluded_accounts: tuple[str, ...]
+    manage_member_recorders: bool
+    member_role_name: str
+    stack_sets: tuple[str, ...]
+    # The CallAs value of the CloudFormation StackSet APIs.
+    management_role: str
+
+
+@dataclass(frozen=True)
 class StackOutputs:
     primary_region: str
     regions: tuple[str, ...]
@@ -85,6 +112,9 @@ class StackOutputs:
     recording: Mapping[str, RegionRecording]
     rules: Mapping[str, tuple[RuleOutput, ...]]
     alert_path: Mapping[str, AlertPath]
+    scope: str = "account"
+    # Set exactly when ``scope`` is "organization".
+    organization: OrganizationOutputs | None = None
 
     @property
     def topic_region(self) -> str:
@@ -168,6 +198,8 @@ def parse_outputs(data: object, source: str = "stack outputs") -> StackOutputs:
         region: reader.alert_path(value, f"alertPath.{region}", region)
         for region, value in reader.by_region(data, "alertPath", regions).items()
     }
+    scope = reader.scope(data)
+    organization = reader.organization(data, scope)
     if reader.problems:
         listed = "\n".join(f"  - {problem}" for problem in reader.problems)
         raise OutputsError(f"stack outputs from {source} are unusable:\n{listed}")
@@ -183,6 +215,8 @@ def parse_outputs(data: object, source: str = "stack outputs") -> StackOutputs:
         recording=recording,
         rules=rules,
         alert_path=alert_path,
+        scope=scope,
+        organization=organization,
     )
 
 
@@ -311,6 +345,49 @@ class _Reader:
             if region_checks and region_checks != every_check:
                 missing = ", ".join(sorted(every_check - region_checks))
                 self.problem(f"'rules.{region}' lacks checks other regions have: {missing}")
+
+    def scope(self, data: Mapping[str, object]) -> str:
+        scope = data.get("scope", "account")
+        if scope not in SCOPES:
+            self.problem(f"'scope' must be one of {', '.join(SCOPES)}, got {scope!r}")
+            return "account"
+        return str(scope)
+
+    def organization(self, data: Mapping[str, object], scope: str) -> OrganizationOutputs | None:
+        if scope != "organization":
+            if "organization" in data:
+                self.problem(f"'organization' is given but 'scope' is {scope!r} (or absent)")
+            return None
+        value = data.get("organization")
+        if not isinstance(value, dict):
+            self.problem(f"'scope' is 'organization' but 'organization' is not an object: {value!r}")
+            return None
+        excluded = value.get("excludedAccounts")
+        if not isinstance(excluded, list) or not all(
+            isinstance(account, str) and ACCOUNT_ID_PATTERN.match(account) for account in excluded
+        ):
+            self.problem(
+                f"'organization.excludedAccounts' must be a list of 12-digit account ids, got {excluded!r}"
+            )
+            excluded = []
+        manage = value.get("manageMemberRecorders")
+        if not isinstance(manage, bool):
+            self.problem(f"'organization.manageMemberRecorders' must be true or false, got {manage!r}")
+        role = value.get("managementRole")
+        if role not in MANAGEMENT_ROLES:
+            self.problem(
+                f"'organization.managementRole' must be one of {', '.join(MANAGEMENT_ROLES)}, got {role!r}"
+            )
+        return OrganizationOutputs(
+            member_organizational_units=self.names(
+                value, "memberOrganizationalUnits", "organization.memberOrganizationalUnits"
+            ),
+            excluded_accounts=tuple(excluded),
+            manage_member_recorders=manage is True,
+            member_role_name=self.text(value, "memberRoleName", "organization.memberRoleName"),
+            stack_sets=self.names(value, "stackSets", "organization.stackSets"),
+            management_role=str(role),
+        )
 
     def names(self, mapping: Mapping[str, object], key: str, path: str) -> tuple[str, ...]:
         value = mapping.get(key)

@@ -20,7 +20,7 @@ from typing import TextIO
 from verification.clients import ClientFactory
 from verification.compliance import ComplianceReport, Filters, collect
 from verification.html_report import render_html
-from verification.outputs import StackOutputs
+from verification.outputs import ACCOUNT_ID_PATTERN, StackOutputs
 from verification.report_formats import render_csv, render_json, render_markdown, render_table
 from verification.results import AWS_CALL_ERRORS, describe_error
 from verification.session import (
@@ -62,6 +62,12 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         help="only this resource type, e.g. AWS::EC2::Volume (repeatable)",
     )
     parser.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        help="only this account, a 12-digit id (repeatable; organization scope: a member account)",
+    )
+    parser.add_argument(
         "--fail-on-noncompliant",
         action="store_true",
         help="exit with status 1 when any resource is non-compliant (for CI gates)",
@@ -82,13 +88,30 @@ def filters_for(arguments: argparse.Namespace, outputs: StackOutputs) -> Filters
     bad_types = [kind for kind in arguments.resource_type if not RESOURCE_TYPE.match(kind)]
     if bad_types:
         problems.append(f"--resource-type {', '.join(bad_types)}: expected a type like AWS::EC2::Volume")
+    problems += _account_problems(arguments.account, outputs)
     if problems:
         raise CannotCheck("; ".join(problems))
     return Filters(
         regions=tuple(region for region in outputs.regions if region in arguments.region),
         checks=tuple(check for check in checks if check in arguments.check),
         resource_types=tuple(dict.fromkeys(arguments.resource_type)),
+        accounts=tuple(dict.fromkeys(arguments.account)),
     )
+
+
+def _account_problems(accounts: Sequence[str], outputs: StackOutputs) -> list[str]:
+    malformed = [account for account in accounts if not ACCOUNT_ID_PATTERN.match(account)]
+    if malformed:
+        return [f"--account {', '.join(malformed)}: expected a 12-digit account id"]
+    if outputs.organization is None:
+        others = [account for account in accounts if account != outputs.account_id]
+        if others:
+            return [f"--account {', '.join(others)}: the stack watches only its account {outputs.account_id}"]
+        return []
+    excluded = [account for account in accounts if account in outputs.organization.excluded_accounts]
+    if excluded:
+        return [f"--account {', '.join(excluded)}: excluded from the stack's rules (excludedAccounts)"]
+    return []
 
 
 class Progress:

@@ -1,8 +1,9 @@
 """The compliance report as text: table (for people), json, csv (findings only) and markdown.
 
 The html format is in verification/html_report.py. Every format but csv holds the summary (check x
-region: compliant / non-compliant resources), the warnings, and every non-compliant resource, newest
-first. csv holds one row per non-compliant resource, for spreadsheets and scripts.
+region: compliant / non-compliant resources; in organization scope account x check x region), the
+warnings, and every non-compliant resource with its account, newest first. csv holds one row per
+non-compliant resource, for spreadsheets and scripts.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from verification.compliance import ComplianceReport, NonCompliantResource
+from verification.compliance import ComplianceReport, Counts, NonCompliantResource
 
 NO_RESULTS = "no results"
 FINDING_COLUMNS = (
@@ -29,9 +30,24 @@ FINDING_COLUMNS = (
 CSV_COLUMNS = ("recorded", "account", "region", "check", "resource_type", "resource_id", "rule", "annotation")
 
 
-def summary_cell(report: ComplianceReport, check: str, region: str) -> str:
-    counts = report.counts.get((check, region))
+def summary_counts(
+    report: ComplianceReport, check: str, region: str, account: str | None = None
+) -> Counts | None:
+    """One account's counts, or (``account`` None) the sum over accounts; None: no results."""
+    if account is None:
+        return report.counts.get((check, region))
+    return report.account_counts.get((account, check, region))
+
+
+def summary_cell(report: ComplianceReport, check: str, region: str, account: str | None = None) -> str:
+    counts = summary_counts(report, check, region, account)
     return f"{counts.compliant} / {counts.non_compliant}" if counts else NO_RESULTS
+
+
+def summary_keys(report: ComplianceReport) -> list[tuple[str | None, str]]:
+    """The summary's rows: (account, check) in organization scope, (None, check) otherwise."""
+    accounts: tuple[str | None, ...] = report.accounts if report.by_account else (None,)
+    return [(account, check) for account in accounts for check in report.checks]
 
 
 def finding_row(finding: NonCompliantResource) -> list[str]:
@@ -59,6 +75,7 @@ def filter_line(report: ComplianceReport) -> str:
             ("regions", report.filters.regions),
             ("checks", report.filters.checks),
             ("resource types", report.filters.resource_types),
+            ("accounts", report.filters.accounts),
         )
         if values
     ]
@@ -66,10 +83,17 @@ def filter_line(report: ComplianceReport) -> str:
 
 
 def summary_rows(report: ComplianceReport) -> list[list[str]]:
-    rows = [["Check", *report.regions]]
-    for check in report.checks:
-        rows.append([check, *(summary_cell(report, check, region) for region in report.regions)])
+    account_column = ["Account"] if report.by_account else []
+    rows = [[*account_column, "Check", *report.regions]]
+    for account, check in summary_keys(report):
+        cells = [summary_cell(report, check, region, account) for region in report.regions]
+        rows.append([*([account] if account else []), check, *cells])
     return rows
+
+
+def summary_title(report: ComplianceReport) -> str:
+    per = "account, check and region" if report.by_account else "check and region"
+    return f"Resources per {per} (compliant / non-compliant)"
 
 
 def finding_rows(report: ComplianceReport) -> list[list[str]]:
@@ -88,7 +112,7 @@ def render_table(report: ComplianceReport) -> str:
     if filter_line(report):
         lines.append(filter_line(report))
     lines += [f"Warning: {warning}" for warning in report.warnings]
-    lines += ["", "Resources per check and region (compliant / non-compliant):"]
+    lines += ["", f"{summary_title(report)}:"]
     lines += _aligned(summary_rows(report))
     lines += ["", f"Non-compliant resources: {len(report.findings)}, newest first"]
     if report.findings:
@@ -115,7 +139,7 @@ def render_markdown(report: ComplianceReport) -> str:
     lines += [f"> **Warning:** {_markdown_cell(warning)}" for warning in report.warnings]
     if report.warnings:
         lines.append("")
-    lines += ["## Resources per check and region (compliant / non-compliant)", ""]
+    lines += [f"## {summary_title(report)}", ""]
     lines += _markdown_table(summary_rows(report))
     lines += ["", f"## Non-compliant resources ({len(report.findings)}), newest first", ""]
     if report.findings:
@@ -137,6 +161,7 @@ def render_csv(report: ComplianceReport) -> str:
 def report_document(report: ComplianceReport) -> dict[str, Any]:
     return {
         "aggregator": report.aggregator,
+        "scope": report.scope,
         "generated": report.generated.isoformat(),
         "filters": report.filters.as_dict(),
         "regions": list(report.regions),
@@ -146,14 +171,15 @@ def report_document(report: ComplianceReport) -> dict[str, Any]:
         "complete": not report.incomplete,
         "summary": [
             {
+                **({"accountId": account} if account else {}),
                 "check": check,
                 "region": region,
                 "compliant": counts.compliant if counts else None,
                 "nonCompliant": counts.non_compliant if counts else None,
             }
-            for check in report.checks
+            for account, check in summary_keys(report)
             for region in report.regions
-            for counts in [report.counts.get((check, region))]
+            for counts in [summary_counts(report, check, region, account)]
         ],
         "nonCompliant": [
             {

@@ -59,10 +59,18 @@ def aggregate_answers(evaluations: Sequence[Evaluation], rules_page_size: int = 
 
     def by_rule(params: dict[str, Any]) -> dict[str, Any]:
         region = params.get("Filters", {}).get("AwsRegion")
-        keys = sorted({(e.rule, e.account, e.region) for e in evaluations if region in (None, e.region)})
+        account = params.get("Filters", {}).get("AccountId")
+        keys = sorted(
+            {
+                (e.rule, e.account, e.region)
+                for e in evaluations
+                if region in (None, e.region) and account in (None, e.account)
+            }
+        )
         rows = []
-        for rule, account, rule_region in keys:
-            mine = [e for e in evaluations if (e.rule, e.account, e.region) == (rule, account, rule_region)]
+        for rule, rule_account, rule_region in keys:
+            key = (rule, rule_account, rule_region)
+            mine = [e for e in evaluations if (e.rule, e.account, e.region) == key]
             non_compliant = sum(e.compliance == "NON_COMPLIANT" for e in mine)
             compliance: dict[str, Any] = {"ComplianceType": "NON_COMPLIANT" if non_compliant else "COMPLIANT"}
             if non_compliant:
@@ -70,7 +78,7 @@ def aggregate_answers(evaluations: Sequence[Evaluation], rules_page_size: int = 
                     "CappedCount": min(non_compliant, 100),
                     "CapExceeded": non_compliant > 100,
                 }
-            row = {"ConfigRuleName": rule, "AccountId": account, "AwsRegion": rule_region}
+            row = {"ConfigRuleName": rule, "AccountId": rule_account, "AwsRegion": rule_region}
             rows.append({**row, "Compliance": compliance})
         page, more = _page(rows, params, rules_page_size)
         return {"AggregateComplianceByConfigRules": page, **more}

@@ -69,8 +69,14 @@ def _function_zip() -> bytes:
     return buffer.getvalue()
 
 
-def build_stack(outputs_regions: tuple[str, ...] = REGIONS) -> dict[str, Any]:
-    """Creates what `pulumi up` would in moto and returns the stack outputs the program exports."""
+def build_stack(
+    outputs_regions: tuple[str, ...] = REGIONS, deployed_rule_name: Callable[[str, str], str] = rule_name
+) -> dict[str, Any]:
+    """Creates what `pulumi up` would in moto and returns the stack outputs the program exports.
+
+    ``deployed_rule_name`` names the Config rule created for a check and region (organization scope:
+    the hub account's copy of the organization rule); the outputs name the rule ``rule_name``.
+    """
     iam = aws("iam", PRIMARY)
     config_role = iam.create_role(
         RoleName=naming.config_role(SUFFIX),
@@ -114,7 +120,7 @@ def build_stack(outputs_regions: tuple[str, ...] = REGIONS) -> dict[str, Any]:
                 Handler=f"evaluators.{check.replace('-', '_')}.handler",
                 Code={"ZipFile": code},
             )["FunctionArn"]
-            config.put_config_rule(ConfigRule=_rule(check, region, function_arn))
+            config.put_config_rule(ConfigRule=_rule(deployed_rule_name(check, region), function_arn))
             rules[region][check] = {"ruleName": rule_name(check, region), "functionArn": function_arn}
 
     alert_path = {region: build_alert_path(region) for region in outputs_regions}
@@ -215,9 +221,9 @@ def _record(config: AwsClient, recorder: str, channel: str, bucket: str, role_ar
     config.start_configuration_recorder(ConfigurationRecorderName=recorder)
 
 
-def _rule(check: str, region: str, function_arn: str) -> dict[str, Any]:
+def _rule(name: str, function_arn: str) -> dict[str, Any]:
     return {
-        "ConfigRuleName": rule_name(check, region),
+        "ConfigRuleName": name,
         "Scope": {"ComplianceResourceTypes": ["AWS::EC2::Volume"]},
         "Source": {
             "Owner": "CUSTOM_LAMBDA",
@@ -314,7 +320,9 @@ class StatusAnswers:
         answer = self.answers.get(model.name)
         if answer is None:
             return None
-        response = answer(json.loads(params["body"]))
+        # JSON protocols send the parameters as a JSON body; query protocols (CloudFormation) as a dict.
+        body = params["body"]
+        response = answer(body if isinstance(body, dict) else json.loads(body))
         validate_parameters(response, model.output_shape)
         return AWSResponse(params["url"], 200, {}, None), response
 

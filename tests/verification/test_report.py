@@ -186,7 +186,9 @@ def test_filters_narrow_the_regions_checks_and_types(
     document = json.loads(capsys.readouterr().out)
     assert document["regions"] == ["us-west-2"]
     assert [finding["resourceId"] for finding in document["nonCompliant"]] == ["vol-0003", "analytics-raw"]
-    assert document["filters"] == {"regions": ["us-west-2"], "checks": [], "resourceTypes": []}
+    assert document["filters"] == {
+        "regions": ["us-west-2"], "checks": [], "resourceTypes": [], "accounts": []
+    }
     # One region: the listing is filtered by the aggregator, and only that region's rules are read.
     assert clients.calls.count("GetAggregateComplianceDetailsByConfigRule") == 2
 
@@ -473,7 +475,7 @@ def test_every_text_format_shows_filters_warnings_and_an_empty_findings_list() -
         checks=("backup",),
         regions=("us-west-2",),
         filters=Filters(regions=("us-west-2",), checks=("backup",), resource_types=("AWS::RDS::DBInstance",)),
-        counts={("backup", "us-west-2"): Counts(4, 0)},
+        account_counts={(ACCOUNT, "backup", "us-west-2"): Counts(4, 0)},
         findings=(),
         warnings=("aggregator source 123456789012 us-west-2 is OUTDATED: its results may be out of date",),
     )

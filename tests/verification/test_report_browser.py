@@ -61,10 +61,10 @@ SAMPLE_COMPLIANT = {
 def sample_report() -> ComplianceReport:
     """A three-region dev stack's report with a few findings (the one docs/report.md shows)."""
     outputs = parse_outputs(example_outputs())
-    counts = {cell: Counts(compliant, 0) for cell, compliant in SAMPLE_COMPLIANT.items()}
+    counts = {("123456789012", *cell): Counts(compliant, 0) for cell, compliant in SAMPLE_COMPLIANT.items()}
     findings = []
     for number, (region, check, kind, resource, annotation) in enumerate(SAMPLE_FINDINGS):
-        counts[(check, region)].non_compliant += 1
+        counts[("123456789012", check, region)].non_compliant += 1
         findings.append(
             NonCompliantResource(
                 recorded=NOW - timedelta(minutes=37 * number + 5),
@@ -83,7 +83,7 @@ def sample_report() -> ComplianceReport:
         checks=("encryption", "required-tags", "backup"),
         regions=outputs.regions,
         filters=Filters(),
-        counts=counts,
+        account_counts=counts,
         findings=tuple(findings),
         accounts=("123456789012",),
     )

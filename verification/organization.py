@@ -1,0 +1,181 @@
+"""The organization-scope checks: each organization rule's deployment to the accounts, each StackSet's
+stack instances.
+
+Status values, as the API references define them (the same text ships in botocore's service models):
+
+- Organization rules (AWS Config API Reference, OrganizationConfigRuleStatus and MemberAccountStatus,
+  https://docs.aws.amazon.com/config/latest/APIReference/API_OrganizationConfigRuleStatus.html,
+  https://docs.aws.amazon.com/config/latest/APIReference/API_MemberAccountStatus.html):
+  ``CREATE_SUCCESSFUL`` / ``UPDATE_SUCCESSFUL`` (the rule is in the account), ``*_IN_PROGRESS``,
+  ``CREATE_FAILED`` / ``UPDATE_FAILED`` / ``DELETE_FAILED`` (failed in the account; overall: "in one or
+  more member accounts"), ``DELETE_SUCCESSFUL`` (deleted from the account). Failures carry ``ErrorCode``
+  and ``ErrorMessage``. ``GetOrganizationConfigRuleDetailedStatus`` pages at most 100 accounts.
+- Stack instances (AWS CloudFormation API Reference, StackInstanceSummary and
+  StackInstanceComprehensiveStatus,
+  https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackInstanceSummary.html,
+  https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackInstanceComprehensiveStatus.html):
+  ``DetailedStatus`` ``FAILED``, ``CANCELLED`` (stopped, or the failure tolerance was exceeded),
+  ``INOPERABLE`` (a failed DeleteStackInstances left the stack unstable), ``FAILED_IMPORT``; ``PENDING``
+  and ``RUNNING`` are in progress; ``SKIPPED_SUSPENDED_ACCOUNT`` is a suspended account; ``SUCCEEDED``.
+  ``Status`` ``INOPERABLE`` also means unusable. ``DriftStatus`` ``DRIFTED`` (the stack differs from the
+  StackSet's template and parameters), ``IN_SYNC``, ``NOT_CHECKED`` (no drift detection has run),
+  ``UNKNOWN`` (reserved). ``ListStackInstances`` pages at most 100 instances and takes ``CallAs``:
+  ``DELEGATED_ADMIN`` when called from a delegated administrator account.
+
+The verify command reads drift as the last drift detection left it; it does not start one
+(DetectStackSetDrift changes the StackSet's operation history and runs for minutes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from verification.clients import AwsClient
+from verification.outputs import RuleOutput
+from verification.results import AWS_CALL_ERRORS, Finding, Verdict, error_code
+
+PAGE_SIZE = 100
+# At most this many accounts or instances are named in one line; the rest are counted.
+NAMED_AT_MOST = 10
+
+RULE_DEPLOYED = {"CREATE_SUCCESSFUL", "UPDATE_SUCCESSFUL"}
+RULE_IN_PROGRESS = {"CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS"}
+RULE_FAILED = {"CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED"}
+
+INSTANCE_FAILED = {"FAILED", "CANCELLED", "INOPERABLE", "FAILED_IMPORT"}
+INSTANCE_IN_PROGRESS = {"PENDING", "RUNNING"}
+
+
+def check_organization_rule(
+    config: AwsClient, rule: RuleOutput, excluded_accounts: Collection[str]
+) -> Finding:
+    """The organization rule exists, invokes the stack's function, excludes the stack's excluded accounts,
+    and is deployed in every account it reports."""
+    name = rule.rule_name
+    try:
+        described = config.describe_organization_config_rules(OrganizationConfigRuleNames=[name])[
+            "OrganizationConfigRules"
+        ][0]
+    except AWS_CALL_ERRORS as error:
+        if error_code(error) == "NoSuchOrganizationConfigRuleException":
+            return Verdict.FAIL, f"organization rule {name} does not exist"
+        raise
+    invoked = described.get("OrganizationCustomRuleMetadata", {}).get("LambdaFunctionArn")
+    if invoked != rule.function_arn:
+        return Verdict.FAIL, (
+            f"organization rule {name} invokes {invoked}, not the stack's function {rule.function_arn}"
+        )
+    rule_excludes = set(described.get("ExcludedAccounts", []))
+    if rule_excludes != set(excluded_accounts):
+        return Verdict.FAIL, (
+            f"organization rule {name} excludes {_listed(sorted(rule_excludes))}, the stack's "
+            f"excludedAccounts are {_listed(sorted(excluded_accounts))}"
+        )
+
+    overall = config.describe_organization_config_rule_statuses(OrganizationConfigRuleNames=[name])[
+        "OrganizationConfigRuleStatuses"
+    ][0]
+    paginator = config.get_paginator("get_organization_config_rule_detailed_status")
+    pages = paginator.paginate(OrganizationConfigRuleName=name, PaginationConfig={"PageSize": PAGE_SIZE})
+    members = [member for page in pages for member in page["OrganizationConfigRuleDetailedStatus"]]
+    return _deployment_finding(name, overall, members)
+
+
+def _deployment_finding(
+    name: str, overall: Mapping[str, Any], members: Sequence[Mapping[str, Any]]
+) -> Finding:
+    status = overall.get("OrganizationRuleStatus", "unknown")
+    by_status: dict[str, list[Mapping[str, Any]]] = {}
+    for member in members:
+        by_status.setdefault(member["MemberAccountRuleStatus"], []).append(member)
+    deployed = sum(len(by_status.get(state, [])) for state in RULE_DEPLOYED)
+    failed = [member for state in sorted(RULE_FAILED) for member in by_status.get(state, [])]
+    in_progress = sum(len(by_status.get(state, [])) for state in RULE_IN_PROGRESS)
+    counted = f"deployed in {deployed} of {len(members)} account(s)"
+    if in_progress:
+        counted += f", {in_progress} in progress"
+
+    if failed:
+        named = [
+            f"{member['AccountId']} {member['MemberAccountRuleStatus']}{_error(member)}" for member in failed
+        ]
+        return Verdict.FAIL, (
+            f"organization rule {name} is {status}: {counted}; failed in {len(failed)}: {_listed(named)}"
+        )
+    if status in RULE_FAILED or status.startswith("DELETE_"):
+        return Verdict.FAIL, f"organization rule {name} is {status}{_error(overall)}: {counted}"
+    if not members:
+        return Verdict.FAIL, f"organization rule {name} is {status} but reports no account"
+    return Verdict.PASS, f"organization rule {name} {status}: {counted}"
+
+
+def check_stack_set(cloudformation: AwsClient, name: str, call_as: str) -> Finding:
+    """No stack instance of the StackSet failed or drifted (as the last drift detection found)."""
+    paginator = cloudformation.get_paginator("list_stack_instances")
+    try:
+        instances = [
+            instance
+            for page in paginator.paginate(
+                StackSetName=name, CallAs=call_as, PaginationConfig={"PageSize": PAGE_SIZE}
+            )
+            for instance in page["Summaries"]
+        ]
+    except AWS_CALL_ERRORS as error:
+        if error_code(error) == "StackSetNotFoundException":
+            return Verdict.FAIL, f"StackSet {name} does not exist (CallAs {call_as})"
+        raise
+    if not instances:
+        return Verdict.PASS, f"StackSet {name} has no stack instance (no account in the member OUs)"
+
+    failed = [instance for instance in instances if _instance_status(instance) in INSTANCE_FAILED]
+    drifted = [instance for instance in instances if instance.get("DriftStatus") == "DRIFTED"]
+    problems: list[str] = []
+    if failed:
+        named = [
+            f"{_where(instance)} {_instance_status(instance)}"
+            + (f" ({instance['StatusReason']})" if instance.get("StatusReason") else "")
+            for instance in failed
+        ]
+        problems.append(f"{len(failed)} of {len(instances)} instance(s) failed: {_listed(named)}")
+    if drifted:
+        problems.append(f"{len(drifted)} drifted: {_listed([_where(instance) for instance in drifted])}")
+    if problems:
+        return Verdict.FAIL, f"StackSet {name}: {'; '.join(problems)}"
+
+    counts: dict[str, int] = {}
+    for instance in instances:
+        state = _instance_status(instance)
+        counts[state] = counts.get(state, 0) + 1
+    drift: dict[str, int] = {}
+    for instance in instances:
+        state = instance.get("DriftStatus", "NOT_CHECKED")
+        drift[state] = drift.get(state, 0) + 1
+    states = ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
+    drift_states = ", ".join(f"{count} {state}" for state, count in sorted(drift.items()))
+    return Verdict.PASS, f"StackSet {name}: {len(instances)} instance(s), {states}; drift: {drift_states}"
+
+
+def _instance_status(instance: Mapping[str, Any]) -> str:
+    """The detailed status; ``Status`` ``INOPERABLE`` wins, and an instance without one reports ``Status``."""
+    if instance.get("Status") == "INOPERABLE":
+        return "INOPERABLE"
+    detailed = instance.get("StackInstanceStatus", {}).get("DetailedStatus")
+    return str(detailed or instance.get("Status", "unknown"))
+
+
+def _where(instance: Mapping[str, Any]) -> str:
+    return f"{instance.get('Account')} {instance.get('Region')}"
+
+
+def _error(status: Mapping[str, Any]) -> str:
+    details = [str(status[key]) for key in ("ErrorCode", "ErrorMessage") if status.get(key)]
+    return f" ({': '.join(details)})" if details else ""
+
+
+def _listed(items: Sequence[str]) -> str:
+    if not items:
+        return "none"
+    shown = "; ".join(items[:NAMED_AT_MOST])
+    more = len(items) - NAMED_AT_MOST
+    return f"{shown}; and {more} more" if more > 0 else shown
