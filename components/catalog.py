@@ -133,6 +133,7 @@ BACKUP = Check(
     parameters=lambda settings: {
         "minRetentionDays": str(settings.min_backup_retention_days),
         "requireBackupPlan": str(settings.require_backup_plan).lower(),
+        "checkReadReplicas": str(settings.check_read_replicas).lower(),
     },
 )
 

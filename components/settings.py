@@ -131,6 +131,7 @@ class Settings:
     allowed_kms_key_arns: tuple[str, ...]
     min_backup_retention_days: int
     require_backup_plan: bool
+    check_read_replicas: bool
     resource_tags: Mapping[str, str]
     # Organization scope (docs/organization.md): the hub account watches every account of these OUs.
     scope: str = "account"
@@ -257,6 +258,7 @@ KNOWN_KEYS = (
     "allowedKmsKeyArns",
     "minBackupRetentionDays",
     "requireBackupPlan",
+    "checkReadReplicas",
     "resourceTags",
     "scope",
     "memberOrganizationalUnits",
@@ -310,6 +312,7 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
         allowed_kms_key_arns=read.string_list("allowedKmsKeyArns", ()),
         min_backup_retention_days=read.integer("minBackupRetentionDays", 7),
         require_backup_plan=read.boolean("requireBackupPlan", True),
+        check_read_replicas=read.boolean("checkReadReplicas", False),
         resource_tags={**stack_tags(suffix), **read.tags("resourceTags")},
         scope=read.string("scope", ACCOUNT_SCOPE) or "",
         member_organizational_units=read.string_list("memberOrganizationalUnits", ()),

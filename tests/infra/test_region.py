@@ -184,6 +184,7 @@ def test_rule_parameters_come_from_settings() -> None:
             ],
             "minBackupRetentionDays": "14",
             "requireBackupPlan": "false",
+            "checkReadReplicas": "true",
             "evaluationFrequency": "One_Hour",
         }
     )
@@ -197,7 +198,11 @@ def test_rule_parameters_come_from_settings() -> None:
             "kmsKeyArns": f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         },
         "compliance-required-tags": {"requiredTags": "Owner,Environment=dev|prod"},
-        "compliance-backup": {"minRetentionDays": "14", "requireBackupPlan": "false"},
+        "compliance-backup": {
+            "minRetentionDays": "14",
+            "requireBackupPlan": "false",
+            "checkReadReplicas": "true",
+        },
     }
     for rule in deployment.of_type("aws:cfg/rule:Rule"):
         scheduled = rule.inputs["source"]["sourceDetails"][-1]
@@ -212,7 +217,7 @@ def test_default_rule_parameters(dev: Deployment) -> None:
     assert parameters == {
         '{"requireKms": "false"}',
         '{"requiredTags": "Environment,Owner"}',
-        '{"minRetentionDays": "7", "requireBackupPlan": "true"}',
+        '{"checkReadReplicas": "false", "minRetentionDays": "7", "requireBackupPlan": "true"}',
     }
 
 
