@@ -74,8 +74,9 @@ def _check_widgets(check: str, settings: Settings) -> list[Widget]:
                 _metric(COMPLIANCE_NAMESPACE, NON_COMPLIANT_METRIC, {"Check": check}, region, region)
                 for region in settings.regions
             ],
-            # A period is one sweep interval; Maximum keeps a repeated sweep from being counted twice.
-            "Maximum",
+            # A period is one sweep interval; Maximum keeps a repeated sweep from being counted twice. In
+            # organization scope every account's sweep writes the same metric: their Sum is the total.
+            "Sum" if settings.is_organization else "Maximum",
             SWEEP_HOURS[settings.evaluation_frequency] * 3600,
             settings,
         ),

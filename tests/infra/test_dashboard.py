@@ -108,6 +108,16 @@ def test_each_check_shows_non_compliant_resources_with_one_line_per_region(setti
         assert graph["stat"] == "Maximum"
 
 
+def test_organization_non_compliant_graphs_add_up_the_accounts() -> None:
+    """Every account's sweep writes the same per-check metric: one interval holds one sweep per account."""
+    settings = settings_for(
+        ["us-east-1", "eu-west-1"], scope="organization", memberOrganizationalUnits='["r-ab12"]'
+    )
+    body = dashboard_body(settings)
+    for check in CHECKS:
+        assert widget(body, f"{check.name}: NON_COMPLIANT resources, by region")["stat"] == "Sum"
+
+
 def test_non_compliant_graphs_take_one_sweep_per_period() -> None:
     for frequency, seconds in (("One_Hour", 3600), ("Six_Hours", 21600), ("TwentyFour_Hours", 86400)):
         body = dashboard_body(settings_for(["us-east-1"], evaluationFrequency=frequency))
