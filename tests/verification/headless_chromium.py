@@ -10,9 +10,11 @@ is collected.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -108,7 +110,8 @@ def visit(page: Path, expression: str, width: int = 1200) -> PageVisit:
         os.dup2(commands_read, 3)
         os.dup2(replies_write, 4)
 
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still write to the profile for a moment after the browser exits.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [chromium, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdin=subprocess.DEVNULL,
@@ -117,6 +120,8 @@ def visit(page: Path, expression: str, width: int = 1200) -> PageVisit:
             pass_fds=(3, 4),
             # Runs between fork and exec: puts the pipe ends where Chromium expects them.
             preexec_fn=map_pipes,
+            # Its own process group, so the renderer and helper processes end with it.
+            start_new_session=True,
         )
         os.close(commands_read)
         os.close(replies_write)
@@ -127,6 +132,8 @@ def visit(page: Path, expression: str, width: int = 1200) -> PageVisit:
             os.close(replies_read)
             process.terminate()
             process.wait(timeout=TIMEOUT_SECONDS)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def _drive(pipe: _Pipe, page: Path, expression: str, width: int) -> PageVisit:
