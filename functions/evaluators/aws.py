@@ -5,9 +5,10 @@ else from boto3's usual chain (``AWS_DEFAULT_REGION``, the config file).
 
 Clients for the function's own account use the function's credentials. Clients for a member account
 (organization scope) use credentials from ``sts:AssumeRole`` on the member role; those are kept per role
-per container and assumed again once they are within ``CREDENTIALS_MARGIN`` of their expiry, the same
-margin botocore's own refreshable credentials use before a mandatory refresh
-(botocore/credentials.py, ``_mandatory_refresh_timeout``).
+per container and assumed again once they are within ``CREDENTIALS_MARGIN`` of their expiry. The
+clients hold them as fixed keys for a whole invocation (a sweep keeps its clients and paginators from
+start to end), so the margin covers the longest invocation, the function's 900 s timeout
+(components/region.py), plus two minutes of clock slack.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ CLIENT_CONFIG = Config(
     max_pool_connections=READ_CONCURRENCY,
 )
 
-CREDENTIALS_MARGIN = timedelta(minutes=10)
+LAMBDA_TIMEOUT = timedelta(seconds=900)
+CREDENTIALS_MARGIN = LAMBDA_TIMEOUT + timedelta(minutes=2)
 ROLE_SESSION_NAME = "config-compliance-evaluator"
 
 _clients: dict[str, AwsClient] = {}

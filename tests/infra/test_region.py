@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from components.catalog import CHECKS, GLOBAL_RESOURCE_TYPES
+from components.region import LAMBDA_TIMEOUT_SECONDS
 from tests.infra.conftest import DEV_CONFIG
 from tests.infra.program import ACCOUNT_ID, Deployment, Registration, run_program
 
@@ -246,3 +247,12 @@ def test_a_single_region_stack_forwards_nothing() -> None:
     assert not any(
         r.inputs["name"] == "config-alert-forwarder-dev" for r in deployment.of_type("aws:iam/role:Role")
     )
+
+
+def test_member_credentials_outlast_the_longest_invocation() -> None:
+    """Assumed credentials are fixed keys for a whole invocation: the evaluators renew them while they
+    still have more than the function's timeout to live."""
+    from evaluators.aws import CREDENTIALS_MARGIN, LAMBDA_TIMEOUT
+
+    assert LAMBDA_TIMEOUT.total_seconds() == LAMBDA_TIMEOUT_SECONDS
+    assert CREDENTIALS_MARGIN > LAMBDA_TIMEOUT
