@@ -58,7 +58,7 @@ if members is not None:
         "organization",
         {
             "memberOrganizationalUnits": list(settings.member_organizational_units),
-            "excludedAccounts": list(settings.excluded_accounts),
+            "excludedAccounts": hub.rule_excluded_accounts,
             "manageMemberRecorders": settings.manage_member_recorders,
             "memberRoleName": naming.member_evaluation_role(settings.environment_suffix),
             "stackSets": members.stack_set_names,

@@ -62,13 +62,21 @@ class ComplianceHub(pulumi.ComponentResource):
         ).account_id
         # Organization scope: the organization every member account belongs to (DescribeOrganization works
         # from the management account and from a delegated administrator alike).
-        self.organization_id: pulumi.Output[str] | None = (
-            aws.organizations.get_organization_output(
+        self.organization_id: pulumi.Output[str] | None = None
+        # The accounts the organization rules skip: the setting's, and from a delegated administrator the
+        # management account too. Organization rules reach every account of the organization (Config API
+        # Reference, PutOrganizationConfigRule), but StackSets never deploy to the management account
+        # (CloudFormation API Reference, DeploymentTargets): it would get a rule with no member role.
+        self.rule_excluded_accounts: pulumi.Output[list[str]] | None = None
+        if settings.is_organization:
+            organization = aws.organizations.get_organization_output(
                 opts=pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
-            ).id
-            if settings.is_organization
-            else None
-        )
+            )
+            self.organization_id = organization.id
+            management = [organization.master_account_id] if settings.delegated_administrator else []
+            self.rule_excluded_accounts = pulumi.Output.all(*settings.excluded_accounts, *management).apply(
+                lambda accounts: list(dict.fromkeys(accounts))
+            )
         # With member recorders, their Config roles deliver to the bucket with the key.
         members = (
             (self.organization_id, naming.config_role(suffix))

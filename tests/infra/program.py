@@ -24,6 +24,8 @@ from components.settings import NAMESPACE
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_ID = "123456789012"
 ORGANIZATION_ID = "o-a1b2c3d4e5"
+# Differs from ACCOUNT_ID: a delegated-administrator hub is not the management account.
+MANAGEMENT_ACCOUNT_ID = "999988887777"
 
 
 @dataclass
@@ -90,7 +92,11 @@ class ProgramMocks(pulumi.runtime.Mocks):
                 "userId": "AIDTEST",
             }
         if args.token == "aws:organizations/getOrganization:getOrganization":
-            return {"id": ORGANIZATION_ID, "masterAccountId": ACCOUNT_ID, "arn": "arn:aws:organizations::x"}
+            return {
+                "id": ORGANIZATION_ID,
+                "masterAccountId": MANAGEMENT_ACCOUNT_ID,
+                "arn": f"arn:aws:organizations::{MANAGEMENT_ACCOUNT_ID}:organization/{ORGANIZATION_ID}",
+            }
         raise NotImplementedError(f"the program made an unexpected call: {args.token}")
 
 

@@ -12,7 +12,14 @@ from components.catalog import CHECKS
 from components.member_baseline import BUCKET_PARAMETER, HUB_ACCOUNT_PARAMETER, KEY_PARAMETER
 from components.settings import supported_regions
 from tests.infra.conftest import DEV_CONFIG
-from tests.infra.program import ACCOUNT_ID, ORGANIZATION_ID, Deployment, Registration, run_program
+from tests.infra.program import (
+    ACCOUNT_ID,
+    MANAGEMENT_ACCOUNT_ID,
+    ORGANIZATION_ID,
+    Deployment,
+    Registration,
+    run_program,
+)
 from tests.infra.test_alerts import compliance_change, matches, rules_in, target_of, transform
 from tests.infra.test_policies import findings_above_low
 
@@ -223,12 +230,27 @@ def test_delegated_administrator_calls_as_such_and_skips_itself() -> None:
         targets = instance.inputs["deploymentTargets"]
         assert (targets["accountFilterType"], targets["accounts"]) == ("DIFFERENCE", [ACCOUNT_ID])
     assert deployment.outputs["organization"]["managementRole"] == "DELEGATED_ADMIN"
+    # The management account gets organization rules but never the member stacks: it is skipped.
+    for rule in deployment.of_type("aws:cfg/organizationCustomRule:OrganizationCustomRule"):
+        assert rule.inputs["excludedAccounts"] == [MANAGEMENT_ACCOUNT_ID]
+    assert deployment.outputs["organization"]["excludedAccounts"] == [MANAGEMENT_ACCOUNT_ID]
+
+
+def test_management_account_listed_by_the_user_is_skipped_once() -> None:
+    deployment = run_program(
+        {**ORGANIZATION_CONFIG, "delegatedAdministrator": "true", "excludedAccounts": [MANAGEMENT_ACCOUNT_ID]}
+    )
+    for rule in deployment.of_type("aws:cfg/organizationCustomRule:OrganizationCustomRule"):
+        assert rule.inputs["excludedAccounts"] == [MANAGEMENT_ACCOUNT_ID]
 
 
 def test_management_account_without_exclusions_targets_whole_ous() -> None:
     deployment = run_program({**ORGANIZATION_CONFIG, "excludedAccounts": []})
     for instance in deployment.of_type("aws:cloudformation/stackSetInstance:StackSetInstance"):
         assert instance.inputs["deploymentTargets"] == {"organizationalUnitIds": OUS}
+    # The hub is the management account: its own rule copies are evaluated without a member role.
+    for rule in deployment.of_type("aws:cfg/organizationCustomRule:OrganizationCustomRule"):
+        assert "excludedAccounts" not in rule.inputs
 
 
 def test_hub_policies_admit_the_organization(org: Deployment) -> None:

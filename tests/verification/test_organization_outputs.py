@@ -11,7 +11,7 @@ from moto_stack import example_outputs
 
 from components import naming
 from tests.infra.conftest import DEV_CONFIG
-from tests.infra.program import run_program
+from tests.infra.program import MANAGEMENT_ACCOUNT_ID, run_program
 from verification.outputs import OrganizationOutputs, OutputsError, parse_outputs
 
 ORGANIZATION = {
@@ -42,7 +42,8 @@ def test_organization_outputs_are_what_the_commands_read(delegated: bool) -> Non
     assert outputs.scope == "organization"
     assert outputs.organization == OrganizationOutputs(
         member_organizational_units=("r-ab12",),
-        excluded_accounts=("210987654321",),
+        # From a delegated administrator the organization rules skip the management account too.
+        excluded_accounts=("210987654321", MANAGEMENT_ACCOUNT_ID) if delegated else ("210987654321",),
         manage_member_recorders=True,
         member_role_name=naming.member_evaluation_role("dev"),
         stack_sets=tuple(naming.member_stack_set(part, "dev") for part in ("roles", "regional")),
