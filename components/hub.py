@@ -364,13 +364,19 @@ class ComplianceHub(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[topic_policy])),
             )
 
-        self.bus_policy: aws.cloudwatch.EventBusPolicy | None = None
+        self.bus_policy: aws.cloudwatch.EventPermission | None = None
         if self.organization_id is not None:
-            self.bus_policy = aws.cloudwatch.EventBusPolicy(
-                f"{name}-organization-bus-policy",
+            # The primary bus accepts the members' forwarded alerts from the organization only. One
+            # statement of the default bus's policy (EventBridge API Reference, PutPermission: Principal
+            # "*" with the aws:PrincipalOrgID condition), so statements other tools added there stay.
+            self.bus_policy = aws.cloudwatch.EventPermission(
+                f"{name}-organization-bus-permission",
                 event_bus_name="default",
-                policy=pulumi.Output.json_dumps(
-                    policies.organization_bus_policy(self.primary_bus_arn, self.organization_id)
+                statement_id=f"config-compliance-{suffix}-organization",
+                principal="*",
+                action="events:PutEvents",
+                condition=aws.cloudwatch.EventPermissionConditionArgs(
+                    key="aws:PrincipalOrgID", type="StringEquals", value=self.organization_id
                 ),
                 opts=child,
             )

@@ -319,21 +319,3 @@ def dead_letter_queue_policy(queue_arn: Text, rule_arns: Sequence[Text]) -> Docu
         },
         _deny_insecure_transport("sqs:*", queue_arn),
     )
-
-
-def organization_bus_policy(bus_arn: Text, organization_id: Text) -> Document:
-    """The primary bus accepts events from the organization's accounts only (their forwarding rules).
-
-    EventBridge User Guide, "Sending and receiving events between AWS accounts": a bus policy with
-    aws:PrincipalOrgID admits every account of the organization, present and future.
-    """
-    return _document(
-        {
-            "Sid": "OrganizationForwardsAlerts",
-            "Effect": "Allow",
-            "Principal": "*",
-            "Action": "events:PutEvents",
-            "Resource": bus_arn,
-            "Condition": {"StringEquals": {"aws:PrincipalOrgID": organization_id}},
-        }
-    )

@@ -332,7 +332,6 @@ def policy_documents(dev: Deployment) -> Iterator[tuple[str, str]]:
         "aws:s3/bucketPolicy:BucketPolicy": "policy",
         "aws:sns/topicPolicy:TopicPolicy": "policy",
         "aws:sqs/queuePolicy:QueuePolicy": "policy",
-        "aws:cloudwatch/eventBusPolicy:EventBusPolicy": "policy",
     }
     for resource_type, field in fields.items():
         for registration in dev.of_type(resource_type):

@@ -213,7 +213,7 @@ def test_stack_sets_wait_for_the_hub_to_admit_members(org: Deployment) -> None:
     needed = {
         only(org, "aws:s3/bucketPolicy:BucketPolicy").urn,
         only(org, "aws:kms/key:Key").urn,
-        only(org, "aws:cloudwatch/eventBusPolicy:EventBusPolicy").urn,
+        only(org, "aws:cloudwatch/eventPermission:EventPermission").urn,
     }
     for stack_set in org.of_type("aws:cloudformation/stackSet:StackSet"):
         assert needed <= set(stack_set.dependencies)
@@ -271,12 +271,15 @@ def test_hub_policies_admit_the_organization(org: Deployment) -> None:
     assert key["MemberConfigRolesEncryptHistory"]["Condition"]["StringEquals"] == {
         "aws:PrincipalOrgID": ORGANIZATION_ID
     }
-    bus = only(org, "aws:cloudwatch/eventBusPolicy:EventBusPolicy")
+    bus = only(org, "aws:cloudwatch/eventPermission:EventPermission")
     assert org.region_of(bus) == PRIMARY and bus.inputs["eventBusName"] == "default"
-    forward = statements(bus.inputs["policy"])["OrganizationForwardsAlerts"]
-    assert forward["Action"] == "events:PutEvents"
-    assert forward["Resource"] == f"arn:aws:events:{PRIMARY}:{ACCOUNT_ID}:event-bus/default"
-    assert forward["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORGANIZATION_ID}}
+    assert (bus.inputs["principal"], bus.inputs["action"]) == ("*", "events:PutEvents")
+    assert bus.inputs["condition"] == {
+        "key": "aws:PrincipalOrgID",
+        "type": "StringEquals",
+        "value": ORGANIZATION_ID,
+    }
+    assert bus.inputs["statementId"] == "config-compliance-dev-organization"
 
 
 def test_organization_policies_pass_the_linter(org: Deployment) -> None:
@@ -289,7 +292,6 @@ def test_organization_policies_pass_the_linter(org: Deployment) -> None:
             "aws:iam/rolePolicy:RolePolicy",
             "aws:s3/bucketPolicy:BucketPolicy",
             "aws:kms/key:Key",
-            "aws:cloudwatch/eventBusPolicy:EventBusPolicy",
         )
     }
     problems = {name: findings_above_low(doc, trust) for name, (doc, trust) in documents.items()}
