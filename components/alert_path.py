@@ -27,6 +27,7 @@ MAX_RETRY_ATTEMPTS = 20
 # SQS keeps a message at most 14 days (SQS Developer Guide, MessageRetentionPeriod): time to replay it.
 DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
 ALARM_PERIOD_SECONDS = 300
+DELIVERY_FAILURE_METRICS = ("FailedInvocations", "InvocationsFailedToBeSentToDlq")
 
 DeadLetters = aws.cloudwatch.EventTargetDeadLetterConfigArgs
 RETRY_POLICY = aws.cloudwatch.EventTargetRetryPolicyArgs(
@@ -125,24 +126,27 @@ def deliver_alerts(
 def _failed_invocations(
     rules: Sequence[aws.cloudwatch.EventRule],
 ) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgs]:
-    """The sum of the rules' FailedInvocations (AWS/Events, dimension RuleName for the default bus:
-    EventBridge User Guide, "Monitoring Amazon EventBridge", eb-monitoring.html)."""
+    """The rules' failed deliveries, and the events that could not even reach the dead-letter queue.
+
+    AWS/Events FailedInvocations and InvocationsFailedToBeSentToDlq, dimension RuleName for the default
+    bus (EventBridge User Guide, "Monitoring Amazon EventBridge", eb-monitoring.html)."""
+    watched = [(rule, metric_name) for rule in rules for metric_name in DELIVERY_FAILURE_METRICS]
     metrics = [
         aws.cloudwatch.MetricAlarmMetricQueryArgs(
-            id=f"failed{index}",
+            id=f"m{index}",
             metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
                 namespace="AWS/Events",
-                metric_name="FailedInvocations",
+                metric_name=metric_name,
                 dimensions={"RuleName": rule.name},
                 stat="Sum",
                 period=ALARM_PERIOD_SECONDS,
             ),
         )
-        for index, rule in enumerate(rules)
+        for index, (rule, metric_name) in enumerate(watched)
     ]
     total = aws.cloudwatch.MetricAlarmMetricQueryArgs(
         id="failed",
-        expression=" + ".join(f"FILL({metric.id}, 0)" for metric in metrics),
+        expression=" + ".join(f"FILL(m{index}, 0)" for index in range(len(metrics))),
         label="Failed alert deliveries",
         return_data=True,
     )

@@ -71,10 +71,12 @@ def test_alarms_watch_failed_deliveries_and_dead_letters(dev: Deployment, region
     }
     delivery = alarms[f"config-alert-delivery-failed-dev-{region}"]
     metrics = [q["metric"] for q in delivery["metricQueries"] if "metric" in q]
-    assert {(m["namespace"], m["metricName"], m["stat"]) for m in metrics} == {
-        ("AWS/Events", "FailedInvocations", "Sum")
-    }
-    assert {m["dimensions"]["RuleName"] for m in metrics} == alert_rule_names(region)
+    assert sorted((m["dimensions"]["RuleName"], m["metricName"]) for m in metrics) == sorted(
+        (rule, metric)
+        for rule in alert_rule_names(region)
+        for metric in ("FailedInvocations", "InvocationsFailedToBeSentToDlq")
+    )
+    assert {(m["namespace"], m["stat"]) for m in metrics} == {("AWS/Events", "Sum")}
     (total,) = [q for q in delivery["metricQueries"] if q.get("returnData")]
     assert total["expression"] == " + ".join(f"FILL({q['id']}, 0)" for q in delivery["metricQueries"][:-1])
     dead_letters = alarms[f"config-alert-dead-letters-dev-{region}"]
