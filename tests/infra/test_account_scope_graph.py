@@ -1,8 +1,8 @@
 """The account-scope resource graph stays as it was before organization scope existed.
 
-``account_scope_graph.json`` holds the dev stack's resources (URN, provider, parent, dependencies) as
-registered before the organization scope was added; organization settings must not change a single
-one of them. Regenerate it only for a deliberate change to the account-scope graph:
+``account_scope_graph.json`` holds the dev stack's account-scope resources (URN, provider, parent,
+dependencies) as recorded when organization scope was added; the organization settings and code must
+not change a single one of them. Regenerate it only for a deliberate change to the account-scope graph:
 ``.venv/bin/python -m tests.infra.test_account_scope_graph``.
 """
 
