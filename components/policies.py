@@ -261,8 +261,10 @@ def evaluator_policy(
                 "Action": "sts:AssumeRole",
                 "Resource": f"arn:aws:iam::*:role/{role_name}",
                 # aws:ResourceOrgID is the organization of the account owning the role (IAM User Guide,
-                # global condition keys; aws-samples/data-perimeter-policy-examples apply it to
-                # sts:AssumeRole): a rule in an account outside the organization gets no credentials.
+                # global condition keys; aws-samples/data-perimeter-policy-examples,
+                # service_control_policies/resource_perimeter_scp.json, bounds every action, role
+                # assumption included, by it): a rule in an account outside the organization gets no
+                # credentials, and the evaluator fails naming the account.
                 "Condition": {"StringEquals": {"aws:ResourceOrgID": organization_id}},
             }
         )
