@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 from moto_stack import StatusAnswers, build_stack, healthy_answers
 
 
@@ -23,3 +26,28 @@ def deployed_stack(aws_endpoint: str) -> dict[str, Any]:
 @pytest.fixture
 def healthy_clients(aws_endpoint: str, now: datetime) -> StatusAnswers:
     return StatusAnswers(aws_endpoint, healthy_answers(now))
+
+
+def _stubbed(service: str) -> Iterator[tuple[Any, Stubber]]:
+    """A client whose every answer comes from the test, checked against the service model by Stubber."""
+    client = boto3.client(  # type: ignore[call-overload]
+        service, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def config() -> Iterator[tuple[Any, Stubber]]:
+    yield from _stubbed("config")
+
+
+@pytest.fixture
+def sns() -> Iterator[tuple[Any, Stubber]]:
+    yield from _stubbed("sns")
+
+
+@pytest.fixture
+def cloudformation() -> Iterator[tuple[Any, Stubber]]:
+    yield from _stubbed("cloudformation")

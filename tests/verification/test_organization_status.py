@@ -3,11 +3,9 @@ response checked against the service model), for the cases the moto tests do not
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
@@ -24,26 +22,7 @@ RULE = RuleOutput("backup", NAME, FUNCTION)
 STACK_SET = "config-compliance-regional-dev"
 
 
-def _client(service: str) -> Any:
-    return boto3.client(  # type: ignore[call-overload]
-        service, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
 
-
-@pytest.fixture
-def config() -> Iterator[tuple[Any, Stubber]]:
-    client = _client("config")
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
-
-
-@pytest.fixture
-def cloudformation() -> Iterator[tuple[Any, Stubber]]:
-    client = _client("cloudformation")
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
 
 
 def _account(number: int) -> str:

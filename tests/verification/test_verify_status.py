@@ -6,11 +6,9 @@ model, so the shapes here are the ones AWS documents.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
@@ -35,26 +33,7 @@ LAMBDA_ERROR = (
 )
 
 
-def _client(service: str) -> Any:
-    return boto3.client(  # type: ignore[call-overload]
-        service, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
 
-
-@pytest.fixture
-def config() -> Iterator[tuple[Any, Stubber]]:
-    client = _client("config")
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
-
-
-@pytest.fixture
-def sns() -> Iterator[tuple[Any, Stubber]]:
-    client = _client("sns")
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
 
 
 # --- recorder ---------------------------------------------------------------------------------
