@@ -20,15 +20,10 @@ from components.dashboard import compliance_dashboard
 from components.provider import regional_provider
 from components.settings import ARCHIVE_TRANSITION_DAYS, Settings
 
-CONFIG_SERVICE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
 ORGANIZATION_AGGREGATOR_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSConfigRoleForOrganizations"
 TOPIC_DISPLAY_NAME = "Config Compliance Alerts"
 NONCURRENT_VERSION_DAYS = 30
 INCOMPLETE_UPLOAD_DAYS = 7
-
-
-def primary_bus_arn(region: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
-    return pulumi.Output.concat("arn:aws:events:", region, ":", account_id, ":event-bus/default")
 
 
 def log_group_arns(check: str, settings: Settings, account_id: str) -> list[str]:
@@ -114,7 +109,7 @@ class ComplianceHub(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(
                 f"{name}-config-role-service",
                 role=self.config_role.name,
-                policy_arn=CONFIG_SERVICE_POLICY_ARN,
+                policy_arn=policies.CONFIG_SERVICE_POLICY_ARN,
                 opts=child,
             ),
             aws.iam.RolePolicy(
@@ -130,7 +125,9 @@ class ComplianceHub(pulumi.ComponentResource):
         self.evaluator_roles = {
             check.name: self._evaluator_role(name, check, settings, child) for check in CHECKS
         }
-        self.primary_bus_arn = primary_bus_arn(settings.primary_region, self.account_id)
+        self.primary_bus_arn = self.account_id.apply(
+            lambda account: policies.default_bus_arn(settings.primary_region, account)
+        )
         self.alert_forwarder_role_arn = self._alert_forwarder_role(name, settings, child)
 
         self.topic = aws.sns.Topic(

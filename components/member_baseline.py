@@ -25,6 +25,7 @@ from typing import Any
 import pulumi
 
 from components import naming, policies
+from components.alert_path import DEAD_LETTER_RETENTION_SECONDS, MAX_EVENT_AGE_SECONDS, MAX_RETRY_ATTEMPTS
 from components.alerts import NON_COMPLIANT
 from components.catalog import CHECKS, EVALUATOR_PERMISSIONS, recorded_types_in_region
 from components.settings import Settings
@@ -44,18 +45,6 @@ IS_PRIMARY_REGION = "IsPrimaryRegion"
 # CloudFormation API Reference, CreateStackSet: TemplateBody is at most 51,200 bytes (also in botocore's
 # cloudformation model, CreateStackSetInput.TemplateBody documentation).
 MAX_TEMPLATE_BODY_BYTES = 51_200
-
-CONFIG_SERVICE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
-
-# The same delivery settings as the hub's alert path (components/alert_path.py): an alert an hour late
-# has missed its purpose; SQS keeps a message at most 14 days (SQS Developer Guide,
-# MessageRetentionPeriod), time to replay it.
-MAX_EVENT_AGE_SECONDS = 3600
-MAX_RETRY_ATTEMPTS = 20
-DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
-
-def hub_bus_arn(primary_region: str, hub_account: str) -> str:
-    return f"arn:aws:events:{primary_region}:{hub_account}:event-bus/default"
 
 
 def role_arn(account: str, role_name: str) -> str:
@@ -112,7 +101,7 @@ def member_roles_template(settings: Settings, manage_member_recorders: bool) -> 
                     {
                         "PolicyName": "forward-to-hub",
                         "PolicyDocument": policies.alert_forwarder_policy(
-                            hub_bus_arn(settings.primary_region, HUB_ACCOUNT)
+                            policies.default_bus_arn(settings.primary_region, HUB_ACCOUNT)
                         ),
                     }
                 ],
@@ -127,7 +116,7 @@ def member_roles_template(settings: Settings, manage_member_recorders: bool) -> 
                 "RoleName": naming.config_role(suffix),
                 "Description": "Lets AWS Config record this account and deliver to the hub's bucket",
                 "AssumeRolePolicyDocument": policies.config_role_trust(ACCOUNT),
-                "ManagedPolicyArns": [CONFIG_SERVICE_POLICY_ARN],
+                "ManagedPolicyArns": [policies.CONFIG_SERVICE_POLICY_ARN],
                 "Policies": [{"PolicyName": "deliver-to-hub", "PolicyDocument": config_delivery_policy()}],
                 "Tags": tags,
             },
@@ -236,37 +225,6 @@ def config_delivery_policy() -> policies.Document:
     }
 
 
-def dead_letter_queue_policy(rule_arn: str) -> policies.Document:
-    """Only the forwarding rule may send undeliverable events here, and only over TLS.
-
-    EventBridge User Guide, "Event retry policy and using dead-letter queues" (eb-rule-dlq.html): the DLQ
-    is a standard SQS queue whose policy allows events.amazonaws.com sqs:SendMessage, scoped by
-    aws:SourceArn to the rule.
-    """
-    queue = {"Fn::GetAtt": ["AlertDeadLetterQueue", "Arn"]}
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ForwardRuleSendsDeadLetters",
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue,
-                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-            },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sqs:*",
-                "Resource": queue,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ],
-    }
-
-
 def _recording(settings: Settings) -> dict[str, Any]:
     """Recorder and delivery channel. CloudFormation starts the recorder as soon as the delivery channel
     is available (CloudFormation Template Reference, AWS::Config::ConfigurationRecorder), so there is no
@@ -352,7 +310,9 @@ def _forwarding(settings: Settings) -> dict[str, Any]:
             "Type": "AWS::SQS::QueuePolicy",
             "Properties": {
                 "Queues": [{"Ref": "AlertDeadLetterQueue"}],
-                "PolicyDocument": dead_letter_queue_policy(rule_arn),
+                "PolicyDocument": policies.dead_letter_queue_policy(
+                    {"Fn::GetAtt": ["AlertDeadLetterQueue", "Arn"]}, [rule_arn]
+                ),
             },
         },
         "NonCompliantForwardRule": {
@@ -366,7 +326,7 @@ def _forwarding(settings: Settings) -> dict[str, Any]:
                 "Targets": [
                     {
                         "Id": "hub-event-bus",
-                        "Arn": hub_bus_arn(settings.primary_region, HUB_ACCOUNT),
+                        "Arn": policies.default_bus_arn(settings.primary_region, HUB_ACCOUNT),
                         "RoleArn": role_arn(ACCOUNT, naming.alert_forwarder_role(suffix)),
                         "RetryPolicy": {
                             "MaximumEventAgeInSeconds": MAX_EVENT_AGE_SECONDS,

@@ -18,6 +18,10 @@ Text = pulumi.Input[str]
 
 # Config writes under <bucket>/<prefix>/AWSLogs/<account>/Config/ for every region, global items included.
 CONFIG_KEY_PREFIX = "config"
+# The AWS managed policy a Config recorder's role needs (Config Developer Guide, iamrole-permissions).
+CONFIG_SERVICE_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
+# A value in a policy: a string, a Pulumi output, or (in the member templates) a CloudFormation intrinsic.
+Reference = Text | dict[str, Any]
 
 
 def _document(*statements: dict[str, Any]) -> Document:
@@ -36,7 +40,7 @@ def _member_config_roles(organization_id: Text, member_config_role: str) -> dict
     }
 
 
-def _deny_insecure_transport(action: str, resource: Text | list[Text]) -> dict[str, Any]:
+def _deny_insecure_transport(action: str, resource: Reference | list[Text]) -> dict[str, Any]:
     return {
         "Sid": "DenyInsecureTransport",
         "Effect": "Deny",
@@ -56,6 +60,10 @@ def _service_trust(service: str, account_id: Text) -> Document:
             "Condition": _source_account(account_id),
         }
     )
+
+
+def default_bus_arn(region: str, account_id: str) -> str:
+    return f"arn:aws:events:{region}:{account_id}:event-bus/default"
 
 
 def bucket_arn(bucket: Text) -> pulumi.Output[str]:
@@ -304,7 +312,7 @@ def alert_topic_policy(topic_arn: Text, account_id: Text, alert_rule_arns: Seque
     )
 
 
-def dead_letter_queue_policy(queue_arn: Text, rule_arns: Sequence[Text]) -> Document:
+def dead_letter_queue_policy(queue_arn: Reference, rule_arns: Sequence[Text]) -> Document:
     """Only the region's alert-path rules may send undeliverable events here, and only over TLS.
 
     EventBridge User Guide, "Event retry policy and using dead-letter queues" (eb-rule-dlq.html): the DLQ

@@ -322,9 +322,8 @@ def test_forward_rule_sends_to_the_hubs_primary_bus_with_retries_and_a_dead_lett
     # Only this rule may send dead letters; the rule waits for that permission.
     queue_policy = resources["AlertDeadLetterQueuePolicy"]["Properties"]
     allow = queue_policy["PolicyDocument"]["Statement"][0]
-    assert allow["Condition"] == {
-        "ArnEquals": {"aws:SourceArn": f"arn:aws:events:eu-west-1:{MEMBER_ACCOUNT}:rule/{properties['Name']}"}
-    }
+    rule_arn = f"arn:aws:events:eu-west-1:{MEMBER_ACCOUNT}:rule/{properties['Name']}"
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": [rule_arn]}}
     assert (allow["Principal"], allow["Action"]) == ({"Service": "events.amazonaws.com"}, "sqs:SendMessage")
     assert rule["DependsOn"] == "AlertDeadLetterQueuePolicy"
 
