@@ -134,11 +134,11 @@ class Settings:
     check_read_replicas: bool
     resource_tags: Mapping[str, str]
     # Organization scope (docs/organization.md): the hub account watches every account of these OUs.
-    scope: str = "account"
-    member_organizational_units: tuple[str, ...] = ()
-    excluded_accounts: tuple[str, ...] = ()
-    manage_member_recorders: bool = True
-    delegated_administrator: bool = False
+    scope: str
+    member_organizational_units: tuple[str, ...]
+    excluded_accounts: tuple[str, ...]
+    manage_member_recorders: bool
+    delegated_administrator: bool
 
     @property
     def is_organization(self) -> bool:
@@ -266,22 +266,6 @@ KNOWN_KEYS = (
     "manageMemberRecorders",
     "delegatedAdministrator",
 )
-# Keys that only mean something in organization scope, with their defaults.
-ORGANIZATION_DEFAULTS: dict[str, object] = {
-    "memberOrganizationalUnits": (),
-    "excludedAccounts": (),
-    "manageMemberRecorders": True,
-    "delegatedAdministrator": False,
-}
-
-
-def organization_values(s: Settings) -> dict[str, object]:
-    return {
-        "memberOrganizationalUnits": s.member_organizational_units,
-        "excludedAccounts": s.excluded_accounts,
-        "manageMemberRecorders": s.manage_member_recorders,
-        "delegatedAdministrator": s.delegated_administrator,
-    }
 
 
 def parse_settings(raw: Mapping[str, str]) -> Settings:
@@ -433,10 +417,15 @@ def _scope_problems(s: Settings) -> list[str]:
     if s.scope not in SCOPES:
         return [f"scope must be one of {', '.join(SCOPES)}, got {s.scope!r}"]
     if not s.is_organization:
-        # Pulumi hands the program every declared default, so a key's presence says nothing: its value does.
-        values = organization_values(s)
-        misplaced = [key for key, value in values.items() if value != ORGANIZATION_DEFAULTS[key]]
-        return [f"{key} applies only with scope organization" for key in misplaced]
+        # Pulumi hands the program every declared default, so a key's presence says nothing: a value other
+        # than its default does.
+        set_anyway = {
+            "memberOrganizationalUnits": bool(s.member_organizational_units),
+            "excludedAccounts": bool(s.excluded_accounts),
+            "manageMemberRecorders": not s.manage_member_recorders,
+            "delegatedAdministrator": s.delegated_administrator,
+        }
+        return [f"{key} applies only with scope organization" for key, is_set in set_anyway.items() if is_set]
     problems = []
     if not s.member_organizational_units:
         problems.append(
