@@ -8,6 +8,8 @@ disable automatic deployments for StackSets in AWS Organizations"). The template
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
 
@@ -23,14 +25,19 @@ from components.settings import Settings
 
 # Roll out to a quarter of the accounts at a time and stop when a tenth fail: a broken template stops
 # early instead of failing everywhere (CloudFormation API Reference, StackSetOperationPreferences).
-OPERATION_PREFERENCES = aws.cloudformation.StackSetOperationPreferencesArgs(
-    max_concurrent_percentage=25, failure_tolerance_percentage=10, region_concurrency_type="PARALLEL"
-)
+MAX_CONCURRENT_PERCENTAGE = 25
+FAILURE_TOLERANCE_PERCENTAGE = 10
 
 
 def call_as(settings: Settings) -> str:
     """CloudFormation's CallAs: SELF from the management account, DELEGATED_ADMIN from a delegated admin."""
     return "DELEGATED_ADMIN" if settings.delegated_administrator else "SELF"
+
+
+@dataclass(frozen=True)
+class _Deployed:
+    stack_set: aws.cloudformation.StackSet
+    instances: list[aws.cloudformation.StackSetInstance]
 
 
 class MemberAccounts(pulumi.ComponentResource):
@@ -48,103 +55,84 @@ class MemberAccounts(pulumi.ComponentResource):
         ]
         child = pulumi.ResourceOptions(parent=self, provider=hub.provider, depends_on=hub_grants)
         parameters = template_parameters(hub.account_id, hub.bucket.bucket, hub.key.arn, manage_recorders)
-        targets = self._targets(settings, hub)
+        targets = _targets(settings, hub)
 
-        self.stack_sets: list[aws.cloudformation.StackSet] = []
-        roles = self._stack_set(
-            name, "roles", member_roles_template(settings, manage_recorders), parameters, settings, child
-        )
-        roles_instance = self._instances(name, roles, [settings.primary_region], targets, settings, child)
-        regional = self._stack_set(
-            name,
-            "regional",
-            member_regional_template(settings, manage_recorders),
-            parameters,
-            settings,
-            child,
-            # Automatic deployment to a new account creates its roles before its recorder and rules.
-            depends_on_stack_sets=[roles.arn],
-        )
-        self.regional_instances = self._instances(
-            name,
-            regional,
-            list(settings.regions),
-            targets,
-            settings,
-            pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=roles_instance)),
-        )
-        self.stack_set_names = [stack_set.name for stack_set in self.stack_sets]
-        self.register_outputs({"stackSetNames": self.stack_set_names})
-
-    @staticmethod
-    def _targets(
-        settings: Settings, hub: ComplianceHub
-    ) -> aws.cloudformation.StackSetInstanceDeploymentTargetsArgs:
-        """The member OUs, less the excluded accounts and, from a delegated administrator, the hub itself
-        (StackSets never deploy to the management account; a delegated administrator may sit in an OU,
-        and its own recorder and roles are the hub's)."""
-        skipped: list[pulumi.Input[str]] = list(settings.excluded_accounts)
-        if settings.delegated_administrator:
-            skipped.append(hub.account_id)
-        return aws.cloudformation.StackSetInstanceDeploymentTargetsArgs(
-            organizational_unit_ids=list(settings.member_organizational_units),
-            account_filter_type="DIFFERENCE" if skipped else None,
-            accounts=skipped or None,
-        )
-
-    def _stack_set(
-        self,
-        name: str,
-        part: str,
-        template: dict[str, object],
-        parameters: dict[str, pulumi.Input[str]],
-        settings: Settings,
-        child: pulumi.ResourceOptions,
-        depends_on_stack_sets: list[pulumi.Output[str]] | None = None,
-    ) -> aws.cloudformation.StackSet:
-        stack_set = aws.cloudformation.StackSet(
-            f"{name}-{part}",
-            name=naming.member_stack_set(part, settings.environment_suffix),
-            description=str(template["Description"]),
-            permission_model="SERVICE_MANAGED",
-            call_as=call_as(settings),
-            auto_deployment=aws.cloudformation.StackSetAutoDeploymentArgs(
-                enabled=True,
-                retain_stacks_on_account_removal=False,
-                depends_on_stack_sets=depends_on_stack_sets,
-            ),
-            # Roles have fixed names: CAPABILITY_NAMED_IAM (CloudFormation API Reference, CreateStackSet).
-            capabilities=["CAPABILITY_NAMED_IAM"],
-            managed_execution=aws.cloudformation.StackSetManagedExecutionArgs(active=True),
-            operation_preferences=OPERATION_PREFERENCES,
-            template_body=template_body(template),
-            parameters=parameters,
-            opts=child,
-        )
-        self.stack_sets.append(stack_set)
-        return stack_set
-
-    @staticmethod
-    def _instances(
-        name: str,
-        stack_set: aws.cloudformation.StackSet,
-        regions: list[str],
-        targets: aws.cloudformation.StackSetInstanceDeploymentTargetsArgs,
-        settings: Settings,
-        child: pulumi.ResourceOptions,
-    ) -> list[aws.cloudformation.StackSetInstance]:
-        """One instance per region, each covering every account of the OUs."""
-        return [
-            aws.cloudformation.StackSetInstance(
-                f"{stack_set._name}-{region}",
-                stack_set_name=stack_set.name,
-                stack_set_instance_region=region,
-                deployment_targets=targets,
+        def deploy(
+            part: str,
+            template: dict[str, object],
+            regions: list[str],
+            depends_on_stack_sets: list[pulumi.Output[str]] | None = None,
+            after: list[aws.cloudformation.StackSetInstance] | None = None,
+        ) -> _Deployed:
+            """A service-managed StackSet and one instance per region, each covering every account of the
+            OUs."""
+            stack_set = aws.cloudformation.StackSet(
+                f"{name}-{part}",
+                name=naming.member_stack_set(part, settings.environment_suffix),
+                description=str(template["Description"]),
+                permission_model="SERVICE_MANAGED",
                 call_as=call_as(settings),
-                operation_preferences=aws.cloudformation.StackSetInstanceOperationPreferencesArgs(
-                    max_concurrent_percentage=25, failure_tolerance_percentage=10
+                auto_deployment=aws.cloudformation.StackSetAutoDeploymentArgs(
+                    enabled=True,
+                    retain_stacks_on_account_removal=False,
+                    depends_on_stack_sets=depends_on_stack_sets,
                 ),
+                # Roles have fixed names: CAPABILITY_NAMED_IAM (CloudFormation API Reference, CreateStackSet).
+                capabilities=["CAPABILITY_NAMED_IAM"],
+                managed_execution=aws.cloudformation.StackSetManagedExecutionArgs(active=True),
+                operation_preferences=aws.cloudformation.StackSetOperationPreferencesArgs(
+                    max_concurrent_percentage=MAX_CONCURRENT_PERCENTAGE,
+                    failure_tolerance_percentage=FAILURE_TOLERANCE_PERCENTAGE,
+                    region_concurrency_type="PARALLEL",
+                ),
+                template_body=template_body(template),
+                parameters=parameters,
                 opts=child,
             )
-            for region in regions
-        ]
+            after_roles = pulumi.ResourceOptions(depends_on=after or [])
+            instance_opts = pulumi.ResourceOptions.merge(child, after_roles)
+            instances = [
+                aws.cloudformation.StackSetInstance(
+                    f"{name}-{part}-{region}",
+                    stack_set_name=stack_set.name,
+                    stack_set_instance_region=region,
+                    deployment_targets=targets,
+                    call_as=call_as(settings),
+                    operation_preferences=aws.cloudformation.StackSetInstanceOperationPreferencesArgs(
+                        max_concurrent_percentage=MAX_CONCURRENT_PERCENTAGE,
+                        failure_tolerance_percentage=FAILURE_TOLERANCE_PERCENTAGE,
+                    ),
+                    opts=instance_opts,
+                )
+                for region in regions
+            ]
+            return _Deployed(stack_set, instances)
+
+        roles = deploy("roles", member_roles_template(settings, manage_recorders), [settings.primary_region])
+        regional = deploy(
+            "regional",
+            member_regional_template(settings, manage_recorders),
+            list(settings.regions),
+            # Automatic deployment to a new account creates its roles before its recorder and rules.
+            depends_on_stack_sets=[roles.stack_set.arn],
+            after=roles.instances,
+        )
+        self.regional_instances = regional.instances
+        self.stack_set_names = [roles.stack_set.name, regional.stack_set.name]
+        self.register_outputs({"stackSetNames": self.stack_set_names})
+
+
+def _targets(
+    settings: Settings, hub: ComplianceHub
+) -> aws.cloudformation.StackSetInstanceDeploymentTargetsArgs:
+    """The member OUs, less the excluded accounts and, from a delegated administrator, the hub itself
+    (StackSets never deploy to the management account; a delegated administrator may sit in an OU, and
+    its own recorder and roles are the hub's)."""
+    skipped: list[pulumi.Input[str]] = list(settings.excluded_accounts)
+    if settings.delegated_administrator:
+        skipped.append(hub.account_id)
+    return aws.cloudformation.StackSetInstanceDeploymentTargetsArgs(
+        organizational_unit_ids=list(settings.member_organizational_units),
+        account_filter_type="DIFFERENCE" if skipped else None,
+        accounts=skipped or None,
+    )
