@@ -62,7 +62,7 @@ class ComplianceHub(pulumi.ComponentResource):
         # management account too. Organization rules reach every account of the organization (Config API
         # Reference, PutOrganizationConfigRule), but StackSets never deploy to the management account
         # (CloudFormation API Reference, DeploymentTargets): it would get a rule with no member role.
-        self.rule_excluded_accounts: pulumi.Output[list[str]] | None = None
+        self.rule_excluded_accounts: pulumi.Output[list[str]] = pulumi.Output.from_input([])
         if settings.is_organization:
             organization = aws.organizations.get_organization_output(
                 opts=pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
@@ -143,6 +143,7 @@ class ComplianceHub(pulumi.ComponentResource):
                 f"{name}-alerts-{email}", topic=self.topic.arn, protocol="email", endpoint=email, opts=child
             )
         self.alert_path = self._route_alerts(name, settings, child)
+        self.bus_policy = self._admit_organization_events(name, suffix, child)
         self.dashboard = compliance_dashboard(name, settings, parent=self, provider=self.provider)
 
         self.aggregator = self._aggregate(name, settings, child)
@@ -318,6 +319,27 @@ class ComplianceHub(pulumi.ComponentResource):
         )
         return role.arn
 
+    def _admit_organization_events(
+        self, name: str, suffix: str, child: pulumi.ResourceOptions
+    ) -> aws.cloudwatch.EventPermission | None:
+        """In organization scope, the primary bus accepts the members' forwarded alerts, from the
+        organization only. One statement of the default bus's policy (EventBridge API Reference,
+        PutPermission: Principal "*" with the aws:PrincipalOrgID condition), so statements other tools
+        added there stay."""
+        if self.organization_id is None:
+            return None
+        return aws.cloudwatch.EventPermission(
+            f"{name}-organization-bus-permission",
+            event_bus_name="default",
+            statement_id=f"config-compliance-{suffix}-organization",
+            principal="*",
+            action="events:PutEvents",
+            condition=aws.cloudwatch.EventPermissionConditionArgs(
+                key="aws:PrincipalOrgID", type="StringEquals", value=self.organization_id
+            ),
+            opts=child,
+        )
+
     def _route_alerts(self, name: str, settings: Settings, child: pulumi.ResourceOptions) -> AlertPath:
         """On the primary bus, one rule per alert kind sends the stack's events from every region to SNS."""
         suffix = settings.environment_suffix
@@ -361,20 +383,4 @@ class ComplianceHub(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[topic_policy])),
             )
 
-        self.bus_policy: aws.cloudwatch.EventPermission | None = None
-        if self.organization_id is not None:
-            # The primary bus accepts the members' forwarded alerts from the organization only. One
-            # statement of the default bus's policy (EventBridge API Reference, PutPermission: Principal
-            # "*" with the aws:PrincipalOrgID condition), so statements other tools added there stay.
-            self.bus_policy = aws.cloudwatch.EventPermission(
-                f"{name}-organization-bus-permission",
-                event_bus_name="default",
-                statement_id=f"config-compliance-{suffix}-organization",
-                principal="*",
-                action="events:PutEvents",
-                condition=aws.cloudwatch.EventPermissionConditionArgs(
-                    key="aws:PrincipalOrgID", type="StringEquals", value=self.organization_id
-                ),
-                opts=child,
-            )
         return deliver_alerts(name, suffix, settings.primary_region, rules, to_topic, child)

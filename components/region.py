@@ -279,9 +279,7 @@ class RegionalCompliance(pulumi.ComponentResource):
             maximum_execution_frequency=settings.evaluation_frequency,
             resource_types_scopes=list(check.resource_types),
             input_parameters=json.dumps(check.parameters(settings)),
-            excluded_accounts=args.hub.rule_excluded_accounts.apply(lambda accounts: accounts or None)
-            if args.hub.rule_excluded_accounts is not None
-            else None,
+            excluded_accounts=args.hub.rule_excluded_accounts.apply(lambda accounts: accounts or None),
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=after),
         )
         return DeployedCheck(rule_name=rule.name, function_arn=function.arn)
