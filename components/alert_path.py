@@ -1,9 +1,11 @@
 """Delivery of alert events that cannot fail silently: retries, a dead-letter queue and two alarms.
 
 In every region the EventBridge targets on the alert path (the hub's rules to the topic in the primary
-region, the forwarding rules to the primary bus elsewhere) share one SQS dead-letter queue. One alarm
-goes off when any of those rules fails a delivery (AWS/Events FailedInvocations), one when a dead
-letter arrives. Neither alarm depends on the topic: the verify command reads their state and the queue.
+region, the forwarding rules to the primary bus elsewhere) share one retry policy and one SQS
+dead-letter queue. One alarm goes off when any of those rules fails a delivery (AWS/Events
+FailedInvocations, or InvocationsFailedToBeSentToDlq when not even the queue took the event), one when
+a dead letter arrives. Neither alarm depends on the topic: the verify command reads their state and the
+queue.
 
 EventBridge User Guide, "Event retry policy and using dead-letter queues" (eb-rule-dlq.html): by
 default a target is retried for 24 hours, up to 185 times, then the event is dropped; a DLQ keeps it,
@@ -29,10 +31,14 @@ DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
 ALARM_PERIOD_SECONDS = 300
 DELIVERY_FAILURE_METRICS = ("FailedInvocations", "InvocationsFailedToBeSentToDlq")
 
-DeadLetters = aws.cloudwatch.EventTargetDeadLetterConfigArgs
-RETRY_POLICY = aws.cloudwatch.EventTargetRetryPolicyArgs(
-    maximum_event_age_in_seconds=MAX_EVENT_AGE_SECONDS, maximum_retry_attempts=MAX_RETRY_ATTEMPTS
-)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What every alert-path target carries: pass both to its ``aws.cloudwatch.EventTarget``."""
+
+    retry_policy: aws.cloudwatch.EventTargetRetryPolicyArgs
+    dead_letter_config: aws.cloudwatch.EventTargetDeadLetterConfigArgs
 
 
 @dataclass(frozen=True)
@@ -53,8 +59,8 @@ class AlertPath:
         }
 
 
-# Adds the target of one alert kind's rule, with the dead-letter queue every alert-path target carries.
-AddTarget = Callable[[AlertKind, aws.cloudwatch.EventRule, DeadLetters, pulumi.ResourceOptions], None]
+# Adds the target of one alert kind's rule, with the region's delivery settings.
+AddTarget = Callable[[AlertKind, aws.cloudwatch.EventRule, Delivery, pulumi.ResourceOptions], None]
 
 
 def deliver_alerts(
@@ -83,8 +89,14 @@ def deliver_alerts(
     )
     # A target may only use its DLQ once the queue lets EventBridge send to it.
     after_policy = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[queue_policy]))
+    delivery = Delivery(
+        retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+            maximum_event_age_in_seconds=MAX_EVENT_AGE_SECONDS, maximum_retry_attempts=MAX_RETRY_ATTEMPTS
+        ),
+        dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=queue.arn),
+    )
     for kind, rule in rules.items():
-        add_target(kind, rule, DeadLetters(arn=queue.arn), after_policy)
+        add_target(kind, rule, delivery, after_policy)
 
     delivery_alarm = aws.cloudwatch.MetricAlarm(
         f"{name}-alert-delivery-alarm",

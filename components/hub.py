@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming, policies
-from components.alert_path import RETRY_POLICY, AlertPath, DeadLetters, deliver_alerts
+from components.alert_path import AlertPath, Delivery, deliver_alerts
 from components.alerts import ALERT_KINDS, AlertKind
 from components.catalog import CHECKS, Check
 from components.dashboard import compliance_dashboard
@@ -367,7 +367,7 @@ class ComplianceHub(pulumi.ComponentResource):
         def to_topic(
             kind: AlertKind,
             rule: aws.cloudwatch.EventRule,
-            dead_letters: DeadLetters,
+            delivery: Delivery,
             opts: pulumi.ResourceOptions,
         ) -> None:
             aws.cloudwatch.EventTarget(
@@ -378,8 +378,8 @@ class ComplianceHub(pulumi.ComponentResource):
                 input_transformer=aws.cloudwatch.EventTargetInputTransformerArgs(
                     input_paths=kind.input_paths, input_template=kind.template
                 ),
-                retry_policy=RETRY_POLICY,
-                dead_letter_config=dead_letters,
+                retry_policy=delivery.retry_policy,
+                dead_letter_config=delivery.dead_letter_config,
                 opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[topic_policy])),
             )
 

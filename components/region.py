@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming, policies
-from components.alert_path import RETRY_POLICY, AlertPath, DeadLetters, deliver_alerts
+from components.alert_path import AlertPath, Delivery, deliver_alerts
 from components.alerts import ALERT_KINDS, AlertKind
 from components.catalog import CHECKS, Check, recorded_types_in_region
 from components.hub import ComplianceHub
@@ -305,7 +305,7 @@ class RegionalCompliance(pulumi.ComponentResource):
         def to_primary_bus(
             kind: AlertKind,
             rule: aws.cloudwatch.EventRule,
-            dead_letters: DeadLetters,
+            delivery: Delivery,
             opts: pulumi.ResourceOptions,
         ) -> None:
             aws.cloudwatch.EventTarget(
@@ -314,8 +314,8 @@ class RegionalCompliance(pulumi.ComponentResource):
                 arn=args.hub.primary_bus_arn,
                 role_arn=args.hub.alert_forwarder_role_arn,
                 target_id="primary-event-bus",
-                retry_policy=RETRY_POLICY,
-                dead_letter_config=dead_letters,
+                retry_policy=delivery.retry_policy,
+                dead_letter_config=delivery.dead_letter_config,
                 opts=opts,
             )
 
