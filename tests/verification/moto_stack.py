@@ -23,7 +23,10 @@ from botocore.awsrequest import AWSResponse
 from botocore.validate import validate_parameters
 
 from components import naming
+from verification.checks import verify
 from verification.clients import AwsClient, AwsClients
+from verification.outputs import parse_outputs
+from verification.results import CheckResult, Verdict
 
 ACCOUNT = "123456789012"
 SUFFIX = "dev"
@@ -374,3 +377,15 @@ def _example_alert_path(region: str) -> dict[str, Any]:
         "deadLetterQueueArn": f"arn:aws:sqs:{region}:{ACCOUNT}:{queue}",
         "alarmNames": alarm_names(region),
     }
+
+
+def verify_by_check(stack: dict[str, Any], clients: Any, now: datetime) -> dict[tuple[str, str], CheckResult]:
+    """Every result of the verify command, by (region, check); each pair appears once."""
+    results = list(verify(parse_outputs(stack), clients, now))
+    by_check = {(result.region, result.check): result for result in results}
+    assert len(by_check) == len(results), "one line per check and region"
+    return by_check
+
+
+def failures(results: dict[tuple[str, str], CheckResult]) -> dict[tuple[str, str], str]:
+    return {key: result.message for key, result in results.items() if result.verdict is Verdict.FAIL}

@@ -16,31 +16,20 @@ from moto_stack import (
     StatusAnswers,
     aws,
     channel_name,
+    failures,
     recorder_name,
     rule_name,
+    verify_by_check,
 )
 
-from verification.checks import verify
 from verification.clients import AwsClients
-from verification.outputs import parse_outputs
-from verification.results import CheckResult, Verdict
-
-
-def run(stack: dict[str, Any], clients: Any, now: datetime) -> dict[tuple[str, str], CheckResult]:
-    results = list(verify(parse_outputs(stack), clients, now))
-    by_check = {(result.region, result.check): result for result in results}
-    assert len(by_check) == len(results), "one line per check and region"
-    return by_check
-
-
-def failures(results: dict[tuple[str, str], CheckResult]) -> dict[tuple[str, str], str]:
-    return {key: result.message for key, result in results.items() if result.verdict is Verdict.FAIL}
+from verification.results import Verdict
 
 
 def test_a_healthy_stack_passes_every_check(
     deployed_stack: dict[str, Any], healthy_clients: StatusAnswers, now: datetime
 ) -> None:
-    results = run(deployed_stack, healthy_clients, now)
+    results = verify_by_check(deployed_stack, healthy_clients, now)
 
     rules = ["rule encryption", "rule required-tags", "rule backup"]
     per_region = ["recorder", "delivery", *rules, "alert path"]
@@ -68,7 +57,7 @@ def test_a_healthy_stack_passes_every_check(
 def test_calls_are_bounded_by_the_number_of_rules(
     deployed_stack: dict[str, Any], healthy_clients: StatusAnswers, now: datetime
 ) -> None:
-    run(deployed_stack, healthy_clients, now)
+    verify_by_check(deployed_stack, healthy_clients, now)
 
     calls = healthy_clients.calls
     # Two per rule, one or three per region, three for the region's alert path, two for the aggregator,
@@ -83,7 +72,7 @@ def test_without_the_status_apis_each_of_their_checks_fails_alone(
     deployed_stack: dict[str, Any], aws_endpoint: str, now: datetime
 ) -> None:
     # moto answers the status APIs with HTTP 500: every check that needs one fails, the rest pass.
-    results = run(deployed_stack, AwsClients(endpoint_url=aws_endpoint), now)
+    results = verify_by_check(deployed_stack, AwsClients(endpoint_url=aws_endpoint), now)
 
     failed = failures(results)
     assert set(failed) == {
@@ -108,7 +97,7 @@ def test_a_stopped_recorder_fails(
         ConfigurationRecorderName=recorder_name("us-west-2")
     )
 
-    assert failures(run(deployed_stack, healthy_clients, now)) == {
+    assert failures(verify_by_check(deployed_stack, healthy_clients, now)) == {
         ("us-west-2", "recorder"): "recorder config-recorder-dev-us-west-2 exists but is not recording "
         "(no enabled recorder status)"
     }
@@ -122,7 +111,7 @@ def test_a_missing_recorder_and_channel_fail_by_name(
     config.delete_delivery_channel(DeliveryChannelName=channel_name("us-west-2"))
     config.delete_configuration_recorder(ConfigurationRecorderName=recorder_name("us-west-2"))
 
-    assert failures(run(deployed_stack, healthy_clients, now)) == {
+    assert failures(verify_by_check(deployed_stack, healthy_clients, now)) == {
         ("us-west-2", "recorder"): "recorder config-recorder-dev-us-west-2 does not exist",
         ("us-west-2", "delivery"): "delivery channel config-delivery-dev-us-west-2 does not exist",
     }
@@ -136,7 +125,7 @@ def test_a_channel_delivering_to_another_bucket_fails(
         DeliveryChannel={"name": channel_name("us-east-1"), "s3BucketName": "someone-elses-bucket"}
     )
 
-    assert failures(run(deployed_stack, healthy_clients, now)) == {
+    assert failures(verify_by_check(deployed_stack, healthy_clients, now)) == {
         ("us-east-1", "delivery"): "delivery channel config-delivery-dev-us-east-1 delivers to bucket "
         f"someone-elses-bucket, not {BUCKET}"
     }
@@ -147,13 +136,13 @@ def test_an_unmanaged_region_needs_some_recorder_recording(
 ) -> None:
     config = aws("config", UNMANAGED)
     config.stop_configuration_recorder(ConfigurationRecorderName="default")
-    assert failures(run(deployed_stack, healthy_clients, now)) == {
+    assert failures(verify_by_check(deployed_stack, healthy_clients, now)) == {
         (UNMANAGED, "recorder"): "not managed by this stack, and no recorder here is recording (default)"
     }
 
     config.delete_delivery_channel(DeliveryChannelName="default")
     config.delete_configuration_recorder(ConfigurationRecorderName="default")
-    assert failures(run(deployed_stack, healthy_clients, now)) == {
+    assert failures(verify_by_check(deployed_stack, healthy_clients, now)) == {
         (UNMANAGED, "recorder"): "no configuration recorder exists (the stack expects a pre-existing one)"
     }
 
@@ -165,7 +154,7 @@ def test_a_deleted_rule_fails_by_name(
         ConfigRuleName=rule_name("required-tags", "eu-west-1")
     )
 
-    assert failures(run(deployed_stack, healthy_clients, now)) == {
+    assert failures(verify_by_check(deployed_stack, healthy_clients, now)) == {
         ("eu-west-1", "rule required-tags"): "rule compliance-required-tags-dev-eu-west-1 does not exist"
     }
 
@@ -177,7 +166,7 @@ def test_a_rule_invoking_another_function_fails(
     rules = deployed_stack["rules"]["us-west-2"]
     rules["backup"]["functionArn"] = rules["encryption"]["functionArn"]
 
-    failed = failures(run(deployed_stack, healthy_clients, now))
+    failed = failures(verify_by_check(deployed_stack, healthy_clients, now))
     assert list(failed) == [("us-west-2", "rule backup")]
     assert failed[("us-west-2", "rule backup")].endswith(
         "not the stack's function arn:aws:lambda:us-west-2:123456789012:function:"
@@ -193,7 +182,7 @@ def test_an_aggregator_missing_a_region_fails(
         AccountAggregationSources=[{"AccountIds": [ACCOUNT], "AwsRegions": ["us-east-1", "us-west-2"]}],
     )
 
-    assert failures(run(deployed_stack, healthy_clients, now)) == {
+    assert failures(verify_by_check(deployed_stack, healthy_clients, now)) == {
         (PRIMARY, "aggregator"): f"aggregator {AGGREGATOR} does not aggregate eu-west-1"
     }
 
@@ -206,7 +195,7 @@ def test_an_aggregator_of_all_regions_covers_every_region(
         AccountAggregationSources=[{"AccountIds": [ACCOUNT], "AllAwsRegions": True}],
     )
 
-    assert failures(run(deployed_stack, healthy_clients, now)) == {}
+    assert failures(verify_by_check(deployed_stack, healthy_clients, now)) == {}
 
 
 def test_a_missing_aggregator_fails_by_name(
@@ -216,7 +205,7 @@ def test_a_missing_aggregator_fails_by_name(
         ConfigurationAggregatorName=AGGREGATOR
     )
 
-    assert failures(run(deployed_stack, healthy_clients, now)) == {
+    assert failures(verify_by_check(deployed_stack, healthy_clients, now)) == {
         (PRIMARY, "aggregator"): f"aggregator {AGGREGATOR} does not exist"
     }
 
@@ -229,7 +218,7 @@ def test_a_topic_nobody_subscribed_to_fails(
         sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
 
     # The dev stack as shipped: no notificationEmails. The line names the commands that fix it.
-    assert failures(run(deployed_stack, healthy_clients, now)) == {
+    assert failures(verify_by_check(deployed_stack, healthy_clients, now)) == {
         (PRIMARY, "alert subscriptions"): "topic config-compliance-alerts-dev has no subscription; alerts "
         "reach nobody. Fix: pulumi config set --path 'notificationEmails[0]' you@example.com, then pulumi up "
         "(or scripts/deploy.sh), then confirm the emailed link"
@@ -241,6 +230,6 @@ def test_a_missing_topic_fails_by_name(
 ) -> None:
     aws("sns", PRIMARY).delete_topic(TopicArn=deployed_stack["topicArn"])
 
-    assert failures(run(deployed_stack, healthy_clients, now)) == {
+    assert failures(verify_by_check(deployed_stack, healthy_clients, now)) == {
         (PRIMARY, "alert subscriptions"): "topic config-compliance-alerts-dev does not exist"
     }

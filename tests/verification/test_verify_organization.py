@@ -13,7 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto_stack import ACCOUNT, PRIMARY, REGIONS, StatusAnswers, aws, healthy_answers, rule_name
+from moto_stack import (
+    ACCOUNT,
+    PRIMARY,
+    REGIONS,
+    StatusAnswers,
+    aws,
+    failures,
+    healthy_answers,
+    rule_name,
+    verify_by_check,
+)
 from organization_stack import (
     MemberStatus,
     Organization,
@@ -25,10 +35,8 @@ from organization_stack import (
 )
 
 from components import naming
-from verification.checks import verify
 from verification.cli import main
-from verification.outputs import parse_outputs
-from verification.results import CheckResult, Verdict
+from verification.results import Verdict
 
 CHECKS = ("encryption", "required-tags", "backup")
 ROLES, REGIONAL = stack_set_names()
@@ -63,25 +71,12 @@ def _clients(
     return StatusAnswers(aws_endpoint, answers)
 
 
-def _run(
-    outputs: dict[str, Any], clients: StatusAnswers, now: datetime
-) -> dict[tuple[str, str], CheckResult]:
-    results = list(verify(parse_outputs(outputs), clients, now))
-    by_check = {(result.region, result.check): result for result in results}
-    assert len(by_check) == len(results), "one line per check and region"
-    return by_check
-
-
-def _failures(results: dict[tuple[str, str], CheckResult]) -> dict[tuple[str, str], str]:
-    return {key: result.message for key, result in results.items() if result.verdict is Verdict.FAIL}
-
-
 def test_a_healthy_organization_stack_passes_every_check(
     organization_stack: dict[str, Any], organization: Organization, aws_endpoint: str, now: datetime
 ) -> None:
     clients = _clients(aws_endpoint, organization_stack, organization, now)
 
-    results = _run(organization_stack, clients, now)
+    results = verify_by_check(organization_stack, clients, now)
 
     rules = [line for check in CHECKS for line in (f"org rule {check}", f"rule {check}")]
     per_region = ["recorder", "delivery", *rules, "alert path"]
@@ -89,7 +84,7 @@ def test_a_healthy_organization_stack_passes_every_check(
     expected += [(PRIMARY, "aggregator"), (PRIMARY, f"stack set {ROLES}"), (PRIMARY, f"stack set {REGIONAL}")]
     expected += [(PRIMARY, "alert subscriptions")]
     assert list(results) == expected
-    assert _failures(results) == {}
+    assert failures(results) == {}
     assert results[("us-west-2", "org rule backup")].message == (
         "organization rule compliance-backup-dev-us-west-2 CREATE_SUCCESSFUL: deployed in 3 of 3 account(s)"
     )
@@ -111,7 +106,7 @@ def test_calls_per_rule_region_and_stack_set(
 ) -> None:
     clients = _clients(aws_endpoint, organization_stack, organization, now)
 
-    _run(organization_stack, clients, now)
+    verify_by_check(organization_stack, clients, now)
 
     calls = clients.calls
     # Per rule and region: three organization rule calls and the hub copy's evaluation status; per region
@@ -142,7 +137,7 @@ def test_a_member_account_whose_rule_deployment_failed_is_named(
     }
     clients = _clients(aws_endpoint, organization_stack, organization, now, failed=failed)
 
-    assert _failures(_run(organization_stack, clients, now)) == {
+    assert failures(verify_by_check(organization_stack, clients, now)) == {
         ("us-west-2", "org rule backup"): "organization rule compliance-backup-dev-us-west-2 is "
         f"CREATE_FAILED: deployed in 2 of 3 account(s); failed in 1: {member} CREATE_FAILED "
         "(NoAvailableConfigurationRecorderException: There is no configuration recorder available to record "
@@ -189,8 +184,8 @@ def test_failed_and_drifted_stack_instances_are_named_on_every_page(
 
     clients = _clients(aws_endpoint, outputs, organization, now, ListStackInstances=list_instances)
 
-    results = _run(outputs, clients, now)
-    assert _failures(results) == {
+    results = verify_by_check(outputs, clients, now)
+    assert failures(results) == {
         (PRIMARY, f"stack set {REGIONAL}"): f"StackSet {REGIONAL}: 1 of 6 instance(s) failed: {second} "
         "us-west-2 FAILED (Resource handler returned message: Invalid request provided: "
         f"AWS::Config::DeliveryChannel); 1 drifted: {second} us-east-1"
@@ -208,7 +203,7 @@ def test_a_failed_aggregator_source_names_its_account_and_region(
     failed_sources = {(member, "eu-west-1"): "OrganizationAccessDeniedException"}
     clients = _clients(aws_endpoint, organization_stack, organization, now, failed_sources=failed_sources)
 
-    assert _failures(_run(organization_stack, clients, now)) == {
+    assert failures(verify_by_check(organization_stack, clients, now)) == {
         (PRIMARY, "aggregator"): "aggregator config-compliance-dev sources not all SUCCEEDED: "
         f"{member} eu-west-1 FAILED (OrganizationAccessDeniedException: denied)"
     }
@@ -223,7 +218,7 @@ def test_an_account_aggregator_fails_in_organization_scope(
     )
     clients = _clients(aws_endpoint, organization_stack, organization, now)
 
-    assert _failures(_run(organization_stack, clients, now)) == {
+    assert failures(verify_by_check(organization_stack, clients, now)) == {
         (PRIMARY, "aggregator"): "aggregator config-compliance-dev has no organization source "
         "(OrganizationAggregationSource)"
     }
@@ -237,7 +232,7 @@ def test_a_missing_hub_copy_and_a_missing_organization_rule_fail_by_name(
     # The outputs name an organization rule the organization does not have.
     organization_stack["rules"]["eu-west-1"]["backup"]["ruleName"] = "compliance-backup-old-eu-west-1"
 
-    assert _failures(_run(organization_stack, clients, now)) == {
+    assert failures(verify_by_check(organization_stack, clients, now)) == {
         ("us-west-2", "rule encryption"): "the hub account has no copy of organization rule "
         "compliance-encryption-dev-us-west-2 "
         "(no rule named OrgConfigRule-compliance-encryption-dev-us-west-2-...)",
@@ -253,9 +248,9 @@ def test_an_excluded_hub_account_skips_its_copies(
     outputs = build_organization_stack(organization, excluded=[ACCOUNT])
     clients = _clients(aws_endpoint, outputs, organization, now)
 
-    results = _run(outputs, clients, now)
+    results = verify_by_check(outputs, clients, now)
 
-    assert _failures(results) == {}
+    assert failures(results) == {}
     skipped = [key for key, result in results.items() if result.verdict is Verdict.SKIP]
     assert skipped == [
         ("us-east-1", "rule encryption"), ("us-east-1", "rule required-tags"), ("us-east-1", "rule backup"),
@@ -325,7 +320,7 @@ def test_two_hub_copies_of_one_rule_fail_naming_both(
     config.put_config_rule(ConfigRule={"ConfigRuleName": second, "Source": copy["Source"]})
     clients = _clients(aws_endpoint, organization_stack, organization, now)
 
-    assert _failures(_run(organization_stack, clients, now)) == {
+    assert failures(verify_by_check(organization_stack, clients, now)) == {
         ("us-west-2", "rule backup"): "the hub account has 2 copies of organization rule "
         f"compliance-backup-dev-us-west-2: {first}, {second}"
     }
