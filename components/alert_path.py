@@ -75,6 +75,8 @@ def deliver_alerts(
     queue = aws.sqs.Queue(
         f"{name}-alert-dead-letters",
         name=naming.dead_letter_queue(suffix, region),
+        # SSE-SQS: EventBridge can write to it with no key grant (eb-rule-dlq.html: a DLQ encrypted with
+        # the AWS managed key aws/sqs cannot be used; SSE-SQS or a customer managed key can).
         sqs_managed_sse_enabled=True,
         message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
         opts=child,
@@ -156,6 +158,8 @@ def _failed_invocations(
         )
         for index, (rule, metric_name) in enumerate(watched)
     ]
+    # FILL(m, 0): a rule that failed nothing has no data point; without it the sum would be missing too
+    # (CloudWatch User Guide, "Using metric math", FILL).
     total = aws.cloudwatch.MetricAlarmMetricQueryArgs(
         id="failed",
         expression=" + ".join(f"FILL(m{index}, 0)" for index in range(len(metrics))),

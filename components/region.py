@@ -275,6 +275,8 @@ class RegionalCompliance(pulumi.ComponentResource):
             name=naming.config_rule(check.name, settings.environment_suffix, args.region),
             description=check.description,
             lambda_function_arn=function.arn,
+            # OrganizationConfigRuleTriggerType (Config API Reference; botocore's config model): the same
+            # message types as an account rule's source details.
             trigger_types=[*CHANGE_MESSAGE_TYPES, "ScheduledNotification"],
             maximum_execution_frequency=settings.evaluation_frequency,
             resource_types_scopes=list(check.resource_types),

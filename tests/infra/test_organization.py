@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from typing import Any
 
+import botocore.session
 import pytest
 
 from components.catalog import CHECKS
@@ -34,6 +35,10 @@ ORGANIZATION_CONFIG: dict[str, Any] = {
     "excludedAccounts": ["111122223333"],
 }
 SEVENTEEN = sorted(supported_regions())[:17]
+# The values PutOrganizationConfigRule accepts, from botocore's Config service model.
+TRIGGER_TYPES = set(
+    botocore.session.get_session().get_service_model("config").shape_for("OrganizationConfigRuleTriggerType").enum
+)
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +118,7 @@ def test_organization_rules_mirror_the_account_rules(org: Deployment) -> None:
             "OversizedConfigurationItemChangeNotification",
             "ScheduledNotification",
         ]
+        assert set(inputs["triggerTypes"]) <= TRIGGER_TYPES
         assert inputs["maximumExecutionFrequency"] == "Six_Hours"
         assert inputs["resourceTypesScopes"] == rule["scope"]["complianceResourceTypes"]
         assert inputs["inputParameters"] == rule["inputParameters"]

@@ -306,6 +306,21 @@ def test_opt_in_regions_are_named_in_a_warning() -> None:
     assert settings_warnings(parse(regions=["us-east-1", "eu-west-1"])) == []
 
 
+def test_warnings_reach_the_pulumi_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    logged: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", logged.append)
+    opt_in = sorted(OPT_IN_REGIONS & supported_regions())[0]
+    pulumi.runtime.set_all_config(
+        {
+            f"{NAMESPACE}:environmentSuffix": "dev",
+            f"{NAMESPACE}:resourceTags": '["Owner=platform"]',
+            f"{NAMESPACE}:regions": json.dumps(["us-east-1", opt_in]),
+        }
+    )
+    assert load_settings().regions == ("us-east-1", opt_in)
+    assert len(logged) == 1 and opt_in in logged[0]
+
+
 def test_opt_in_regions_are_real_regions() -> None:
     # A typo here would silently never warn; botocore knows every commercial region.
     known = set(boto3.session.Session().get_available_regions("ec2"))
