@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pulumi
 
-FUNCTIONS_ROOT = Path(__file__).resolve().parent.parent / "functions"
+from components import FUNCTIONS_ROOT
+
 EXCLUDED_DIRECTORIES = frozenset({"__pycache__", "tests", ".pytest_cache", ".mypy_cache"})
 
 
