@@ -153,7 +153,7 @@ def test_every_problem_is_reported_in_one_error() -> None:
         ({"evaluationFrequency": "Hourly"}, "evaluationFrequency must be one of One_Hour"),
         ({"snapshotDeliveryFrequency": "Daily"}, "snapshotDeliveryFrequency must be one of"),
         ({"recordingFrequency": "WEEKLY"}, "recordingFrequency must be one of CONTINUOUS, DAILY"),
-        ({"notificationEmails": ["not-an-address"]}, "invalid address(es): not-an-address"),
+        ({"notificationEmails": ["not-an-address"]}, "item 'not-an-address': is not an email"),
         ({"notificationEmails": ["a@example.com", "a@example.com"]}, "lists address(es) more than once"),
         ({"requiredTags": []}, "requiredTags must list at least one tag"),
         ({"requiredTags": ["Owner", "Cost,Center"]}, "requiredTags item 'Cost,Center'"),
@@ -218,7 +218,7 @@ def test_every_problem_is_reported_in_one_error() -> None:
                 "memberOrganizationalUnits": ["r-ab12"],
                 "excludedAccounts": [1234567890],
             },
-            "excludedAccounts must be 12-digit account ids, got: 1234567890",
+            "excludedAccounts must be 12-digit account ids (digits 0-9), got: 1234567890",
         ),
         (
             {
