@@ -833,3 +833,12 @@ def test_every_rule_parameter_the_function_refuses_is_refused_naming_its_setting
     assert problem.endswith(
         f"(the {check.name} rule's function would refuse its parameter {parameter.name})"
     ), problem
+
+
+def test_suffix_length_ends_where_the_lambda_and_organization_rule_names_reach_64() -> None:
+    # compliance-required-tags-<suffix>-us-east-1: 25 + 29 + 10 = 64 characters.
+    assert parse(environmentSuffix="a" * 29, regions=["us-east-1"]).environment_suffix == "a" * 29
+    (problem,) = problems_of(environmentSuffix="a" * 30, regions=["us-east-1"])
+    name = f"'compliance-required-tags-{'a' * 30}-us-east-1' (65 > 64)"
+    assert f"Lambda function name {name}" in problem
+    assert f"organization Config rule name {name}" in problem
