@@ -13,9 +13,12 @@ import botocore.session
 import pulumi
 import pytest
 import yaml
+from evaluators.backup import BackupParameters
+from evaluators.encryption import EncryptionParameters
+from evaluators.required_tags import RequiredTag
 
 from components import settings as settings_module
-from components.catalog import CHECKS, REQUIRED_TAGS, Check, RuleParameter
+from components.catalog import CHECKS, ENCRYPTION, REQUIRED_TAGS, Check, RuleParameter
 from components.rule_parameters import function_parser
 from components.settings import (
     FREQUENCIES,
@@ -316,6 +319,10 @@ def test_every_problem_is_reported_in_one_error() -> None:
         (
             {"notificationEmails": ["Ops <ops@example.com>"]},
             "item 'Ops <ops@example.com>': write the bare address, without a display name or angle brackets",
+        ),
+        (
+            {"notificationEmails": ["ops@example.com>"]},
+            "item 'ops@example.com>': write the bare address, without a display name or angle brackets",
         ),
         (
             {"notificationEmails": ["<ops@example.com>"]},
@@ -798,6 +805,30 @@ def test_a_parameter_the_function_refuses_is_refused_even_if_settings_rules_miss
     monkeypatch.setattr(settings_module, *loosen)
     problems = problems_of(**overrides)
     assert any(found.startswith(problem) for found in problems), problems
+
+
+def test_the_functions_read_the_settings_from_the_parameters_the_stack_deploys() -> None:
+    second_key = KEY_ARN.replace("1234abcd", "5678efab")
+    settings = parse(
+        requireKms=True,
+        allowedKmsKeyArns=[KEY_ARN, second_key],
+        requiredTags=["Owner", "Environment=dev|prod"],
+        minBackupRetentionDays=14,
+        requireBackupPlan=False,
+        checkReadReplicas=True,
+    )
+    deployed = {check.name: check.parameters(settings) for check in CHECKS}
+    assert deployed == {
+        "encryption": {"requireKms": "true", "kmsKeyArns": f"{KEY_ARN},{second_key}"},
+        "required-tags": {"requiredTags": "Owner,Environment=dev|prod"},
+        "backup": {"minRetentionDays": "14", "requireBackupPlan": "false", "checkReadReplicas": "true"},
+    }
+    read = {check.name: function_parser(check)(deployed[check.name]) for check in CHECKS}
+    assert read["encryption"] == EncryptionParameters(True, frozenset({KEY_ARN, second_key}))
+    assert read["required-tags"] == (RequiredTag("Owner"), RequiredTag("Environment", ("dev", "prod")))
+    assert read["backup"] == BackupParameters(14, require_backup_plan=False, check_read_replicas=True)
+    # Without allowed keys the parameter is left out: the function then accepts any key.
+    assert "kmsKeyArns" not in ENCRYPTION.parameters(parse())
 
 
 REFUSED_BY_THE_FUNCTIONS = {
