@@ -529,6 +529,15 @@ def _scope_problems(s: Settings, unreadable: frozenset[str]) -> list[str]:
             "memberOrganizationalUnits has ids of different organization roots (an organization has one "
             f"root, and an OU id ou-<root>-... starts with its root's): {roots}"
         )
+    # CloudFormation API Reference, Tag: a Value of 1 to 256 characters. In organization scope the stack's
+    # tags are on its StackSets (the providers' default tags) and in the member templates.
+    own = stack_tags(s.environment_suffix)
+    untagged = [key for key, value in s.resource_tags.items() if not value and own.get(key) != value]
+    if untagged:
+        problems.append(
+            f"resourceTags must give {_listed(untagged)} a value with scope organization: CloudFormation, "
+            "which deploys the member baseline, refuses empty tag values"
+        )
     bad_accounts = [account for account in s.excluded_accounts if not ACCOUNT_ID_PATTERN.match(account)]
     if bad_accounts:
         problems.append(

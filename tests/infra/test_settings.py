@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from evaluators.encryption import EncryptionParameters
 from evaluators.required_tags import RequiredTag
 
 from components import settings as settings_module
+from components import tags
 from components.catalog import CHECKS, ENCRYPTION, REQUIRED_TAGS, Check, RuleParameter
 from components.rule_parameters import function_parser
 from components.settings import (
@@ -873,3 +875,30 @@ def test_suffix_length_ends_where_the_lambda_and_organization_rule_names_reach_6
     name = f"'compliance-required-tags-{'a' * 30}-us-east-1' (65 > 64)"
     assert f"Lambda function name {name}" in problem
     assert f"organization Config rule name {name}" in problem
+
+
+def test_tag_rules_are_those_of_iams_api_model() -> None:
+    """botocore's IAM model: Tag.Key [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+ of 1-128, Tag.Value that class, 0-256."""
+    shape = botocore.session.get_session().get_service_model("iam").shape_for("Tag")
+    assert isinstance(shape, botocore.model.StructureShape)
+    key, value = shape.members["Key"].metadata, shape.members["Value"].metadata
+    limits = (key["min"], key["max"], value["min"], value["max"])
+    assert limits == (1, tags.MAX_TAG_KEY, 0, tags.MAX_TAG_VALUE)
+    assert value["pattern"] == key["pattern"][:-1] + "*"
+    character_class = key["pattern"].removeprefix("[").removesuffix("]+")
+    assert tuple(re.findall(r"\\p\{(\w)\}", character_class)) == tags.TAG_CATEGORIES
+    marks = re.sub(r"\\p\{\w\}", "", character_class).replace("\\-", "-")
+    assert frozenset(marks) == tags.TAG_MARKS and len(marks) == len(tags.TAG_MARKS)
+
+
+def test_empty_tag_values_are_refused_only_where_cloudformation_carries_the_tags() -> None:
+    assert parse(resourceTags=["Owner=platform", "Team="]).resource_tags["Team"] == ""
+    organization = {"scope": "organization", "memberOrganizationalUnits": ["r-ab12"]}
+    (problem,) = problems_of(**organization, resourceTags=["Owner=platform", "Team="])
+    assert problem == (
+        "resourceTags must give Team a value with scope organization: CloudFormation, which deploys the "
+        "member baseline, refuses empty tag values"
+    )
+    # The Environment tag is empty only without a suffix, which is the one problem then.
+    problems = problems_of(**organization, environmentSuffix="")
+    assert problems == ["environmentSuffix is required (e.g. dev, prod)"]
