@@ -902,3 +902,46 @@ def test_empty_tag_values_are_refused_only_where_cloudformation_carries_the_tags
     # The Environment tag is empty only without a suffix, which is the one problem then.
     problems = problems_of(**organization, environmentSuffix="")
     assert problems == ["environmentSuffix is required (e.g. dev, prod)"]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "accepted"),
+    [("a", True), ("a-b", True), ("dev2", True), ("-a", False), ("a-", False), ("a--b", False), ("A", False)],
+)
+def test_suffix_pattern(suffix: str, accepted: bool) -> None:
+    if accepted:
+        assert parse(environmentSuffix=suffix).environment_suffix == suffix
+    else:
+        (problem,) = problems_of(environmentSuffix=suffix)
+        assert problem.startswith(f"environmentSuffix {suffix!r} may hold only lowercase letters"), problem
+
+
+@pytest.mark.parametrize(
+    ("address", "accepted"),
+    [
+        ("a@b.co", True),
+        ("first.last+alerts@sub.example.com", True),
+        ("a@b", False),
+        ("@example.com", False),
+        ("a@@example.com", False),
+        ("a b@example.com", False),
+        ("a,b@example.com", False),
+    ],
+)
+def test_email_pattern(address: str, accepted: bool) -> None:
+    if accepted:
+        assert parse(notificationEmails=[address]).notification_emails == (address,)
+    else:
+        assert problems_of(notificationEmails=[address]) == [
+            f"notificationEmails item {address!r}: is not an email address (expected name@example.com)"
+        ]
+
+
+@pytest.mark.parametrize(("text", "days"), [("30", 30), (" 30 ", 30), ("030", 30)])
+def test_whole_numbers_are_read_from_ascii_digits(text: str, days: int) -> None:
+    assert parse(logRetentionDays=text).log_retention_days == days
+
+
+@pytest.mark.parametrize("text", ["30.0", "3e1", "thirty", "\uff13\uff10"])
+def test_anything_else_is_not_a_whole_number(text: str) -> None:
+    assert problems_of(logRetentionDays=text) == [f"logRetentionDays must be a whole number, got {text!r}"]
