@@ -360,7 +360,7 @@ def _validate(s: Settings, unreadable: frozenset[str]) -> list[str]:
         if unknown:
             problems.append(f"{key} has unknown or unsupported region(s): {_listed(unknown)}")
         if _duplicates(listed):
-            problems.append(f"{key} lists region(s) more than once: {', '.join(_duplicates(listed))}")
+            problems.append(f"{key} lists region(s) more than once: {_listed(_duplicates(listed))}")
     if "regions" in unreadable:
         if s.primary_region not in known_regions:
             problems.append(f"primaryRegion {s.primary_region!r} is not a known or supported region")
@@ -445,7 +445,7 @@ def _email_problems(addresses: tuple[str, ...]) -> list[str]:
     same_mailbox = _duplicates(tuple(address.lower() for address in addresses))
     if same_mailbox:
         problems.append(
-            f"notificationEmails lists address(es) more than once (ignoring case): {', '.join(same_mailbox)}"
+            f"notificationEmails lists address(es) more than once (ignoring case): {_listed(same_mailbox)}"
         )
     return problems
 
@@ -463,7 +463,7 @@ def _kms_key_problems(arns: tuple[str, ...]) -> list[str]:
     if nowhere:
         problems.append(f"allowedKmsKeyArns has key(s) in a region that does not exist: {_listed(nowhere)}")
     if _duplicates(arns):
-        problems.append(f"allowedKmsKeyArns lists key(s) more than once: {', '.join(_duplicates(arns))}")
+        problems.append(f"allowedKmsKeyArns lists key(s) more than once: {_listed(_duplicates(arns))}")
     return problems
 
 
@@ -516,7 +516,7 @@ def _scope_problems(s: Settings, unreadable: frozenset[str]) -> list[str]:
             f"{_listed(bad_units)}"
         )
     if _duplicates(units):
-        repeated = ", ".join(_duplicates(units))
+        repeated = _listed(_duplicates(units))
         problems.append(f"memberOrganizationalUnits lists id(s) more than once: {repeated}")
     by_root: dict[str, list[str]] = {}
     for unit in units:
@@ -546,7 +546,7 @@ def _scope_problems(s: Settings, unreadable: frozenset[str]) -> list[str]:
             "'excludedAccounts[0]' 0123...)"
         )
     if _duplicates(s.excluded_accounts):
-        repeated = ", ".join(_duplicates(s.excluded_accounts))
+        repeated = _listed(_duplicates(s.excluded_accounts))
         problems.append(f"excludedAccounts lists account(s) more than once: {repeated}")
     if len(s.excluded_accounts) > MAX_EXCLUDED_ACCOUNTS:
         problems.append(
@@ -592,7 +592,7 @@ def _required_tag_problems(required_tags: tuple[str, ...]) -> list[str]:
             )
     keys = tuple(item.partition("=")[0].strip() for item in required_tags)
     if _duplicates(keys):
-        problems.append(f"requiredTags names tag key(s) more than once: {', '.join(_duplicates(keys))}")
+        problems.append(f"requiredTags names tag key(s) more than once: {_listed(_duplicates(keys))}")
     for same in tags.keys_equal_but_for_case(keys):
         problems.append(
             f"requiredTags names tag keys equal but for case: {', '.join(same)}; the stack's own resources "

@@ -945,3 +945,8 @@ def test_whole_numbers_are_read_from_ascii_digits(text: str, days: int) -> None:
 @pytest.mark.parametrize("text", ["30.0", "3e1", "thirty", "\uff13\uff10"])
 def test_anything_else_is_not_a_whole_number(text: str) -> None:
     assert problems_of(logRetentionDays=text) == [f"logRetentionDays must be a whole number, got {text!r}"]
+
+
+def test_an_empty_item_listed_twice_is_named() -> None:
+    problems = problems_of(regions=["us-east-1", "", ""])
+    assert "regions lists region(s) more than once: ''" in problems, problems
