@@ -474,11 +474,13 @@ def _resource_tag_problems(resource_tags: Mapping[str, str]) -> list[str]:
     for keys in tags.keys_equal_but_for_case(resource_tags):
         stack_keys = [key for key in keys if key in stack_tags("")]
         hint = (
-            f" (the stack sets {', '.join(stack_keys)}: override it with that spelling)" if stack_keys else ""
+            f"; the stack sets {', '.join(stack_keys)} itself: override it with that spelling"
+            if stack_keys
+            else ""
         )
         problems.append(
             f"resourceTags has tag keys equal but for case: {', '.join(keys)}; IAM, whose roles the stack "
-            f"tags, takes them as one key{hint}"
+            f"tags, refuses both on one role (its tag keys are case-insensitive){hint}"
         )
     if len(resource_tags) > tags.MAX_TAGS_PER_RESOURCE:
         added = ", ".join(key for key in stack_tags("") if key in resource_tags)
@@ -596,7 +598,8 @@ def _required_tag_problems(required_tags: tuple[str, ...]) -> list[str]:
     for same in tags.keys_equal_but_for_case(keys):
         problems.append(
             f"requiredTags names tag keys equal but for case: {', '.join(same)}; the stack's own resources "
-            "must carry both, and IAM, whose roles the stack tags, takes them as one key"
+            "must carry both, and IAM, whose roles the stack tags, refuses both on one role (its tag keys "
+            "are case-insensitive)"
         )
     return problems
 

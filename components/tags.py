@@ -59,8 +59,10 @@ def keys_equal_but_for_case(keys: Iterable[str]) -> list[list[str]]:
     """Groups of distinct keys that differ only in case.
 
     IAM User Guide, "Tagging IAM resources", Case sensitivity: the tag keys of IAM users and roles are
-    not case sensitive (Department and department are one key; the second replaces the first), while
-    most services (EC2, S3) keep them apart. The stack tags its IAM roles, so such keys cannot both hold.
+    not case sensitive (Department and department are one key), while most services (EC2, S3, SNS) keep
+    them apart. A role created or tagged with both fails with "InvalidInput: Duplicate tag keys found.
+    Please note that Tag keys are case insensitive." (quoted in aws/aws-cdk#26253 and
+    github-aws-runners/terraform-aws-github-runner#1346). The stack tags its IAM roles.
     """
     by_folded: dict[str, list[str]] = {}
     for key in dict.fromkeys(keys):

@@ -289,7 +289,8 @@ def test_every_problem_is_reported_in_one_error() -> None:
         (
             {"resourceTags": ["Owner=platform", "environment=dev"]},
             "resourceTags has tag keys equal but for case: Environment, environment; IAM, whose roles the "
-            "stack tags, takes them as one key (the stack sets Environment: override it with that spelling)",
+            "stack tags, refuses both on one role (its tag keys are case-insensitive); the stack sets "
+            "Environment itself: override it with that spelling",
         ),
         (
             {"resourceTags": ["Owner=platform", *(f"Tag{i}=x" for i in range(47))]},
