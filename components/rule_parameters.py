@@ -2,7 +2,7 @@
 
 Each check's function parses its parameters with ``parse_parameters`` (functions/evaluators); the stack
 runs the very same parser on the parameters it would deploy, so it never deploys a parameter its
-function refuses. The evaluator modules are imported here, on first use, not when the program starts.
+function refuses. The evaluator modules are imported when first needed (about 20 ms once boto3 is loaded).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ MAX_TAG_VALUE = 256
 RESERVED_PREFIX = "aws:"
 
 # IAM API Reference, Tag: Key and Value match [\p{L}\p{Z}\p{N}_.:/=+\-@] (letters, separators and
-# numbers of any script, and these six marks). Python's `re` has no \p{..}: the Unicode general
+# numbers of any script, and these eight characters). Python's `re` has no \p{..}: the Unicode general
 # category (unicodedata.category, "Lu", "Zs", "Nd", ...) gives the same classes.
 TAG_CATEGORIES = ("L", "Z", "N")
 TAG_MARKS = frozenset("_.:/=+-@")
