@@ -26,21 +26,37 @@ class Permission:
 
 
 @dataclass(frozen=True)
+class RuleParameter:
+    """One of a Config rule's InputParameters and the stack setting it carries."""
+
+    name: str
+    setting: str
+    # The parameter's text from the settings; an empty text leaves the parameter out.
+    value: Callable[[Settings], str]
+
+
+@dataclass(frozen=True)
 class Check:
     name: str
     handler: str
     description: str
     resource_types: tuple[str, ...]
     read_permissions: tuple[Permission, ...]
-    # The Config rule's InputParameters, from the stack settings.
-    parameters: Callable[[Settings], dict[str, str]]
+    rule_parameters: tuple[RuleParameter, ...]
+
+    def parameters(self, settings: Settings) -> dict[str, str]:
+        """The Config rule's InputParameters, from the stack settings."""
+        texts = ((parameter.name, parameter.value(settings)) for parameter in self.rule_parameters)
+        return {name: text for name, text in texts if text}
+
+    @property
+    def function_module(self) -> str:
+        """The evaluator module (under functions/) whose ``CHECK`` the handler runs."""
+        return self.handler.rpartition(".")[0]
 
 
-def _encryption_parameters(settings: Settings) -> dict[str, str]:
-    parameters = {"requireKms": str(settings.require_kms).lower()}
-    if settings.allowed_kms_key_arns:
-        parameters["kmsKeyArns"] = ",".join(settings.allowed_kms_key_arns)
-    return parameters
+def _flag(value: bool) -> str:
+    return str(value).lower()
 
 
 ENCRYPTION = Check(
@@ -71,7 +87,12 @@ ENCRYPTION = Check(
         Permission("sqs:ListQueues"),
         Permission("sqs:GetQueueAttributes", "arn:aws:sqs:*:{account}:*"),
     ),
-    parameters=_encryption_parameters,
+    rule_parameters=(
+        RuleParameter("requireKms", "requireKms", lambda settings: _flag(settings.require_kms)),
+        RuleParameter(
+            "kmsKeyArns", "allowedKmsKeyArns", lambda settings: ",".join(settings.allowed_kms_key_arns)
+        ),
+    ),
 )
 
 REQUIRED_TAGS = Check(
@@ -101,7 +122,9 @@ REQUIRED_TAGS = Check(
         Permission("sns:ListTopics"),
         Permission("sqs:ListQueues"),
     ),
-    parameters=lambda settings: {"requiredTags": ",".join(settings.required_tags)},
+    rule_parameters=(
+        RuleParameter("requiredTags", "requiredTags", lambda settings: ",".join(settings.required_tags)),
+    ),
 )
 
 BACKUP = Check(
@@ -130,11 +153,19 @@ BACKUP = Check(
         Permission("backup:GetBackupSelection", "arn:aws:backup:*:{account}:backup-plan:*"),
         Permission("tag:GetResources"),
     ),
-    parameters=lambda settings: {
-        "minRetentionDays": str(settings.min_backup_retention_days),
-        "requireBackupPlan": str(settings.require_backup_plan).lower(),
-        "checkReadReplicas": str(settings.check_read_replicas).lower(),
-    },
+    rule_parameters=(
+        RuleParameter(
+            "minRetentionDays",
+            "minBackupRetentionDays",
+            lambda settings: str(settings.min_backup_retention_days),
+        ),
+        RuleParameter(
+            "requireBackupPlan", "requireBackupPlan", lambda settings: _flag(settings.require_backup_plan)
+        ),
+        RuleParameter(
+            "checkReadReplicas", "checkReadReplicas", lambda settings: _flag(settings.check_read_replicas)
+        ),
+    ),
 )
 
 CHECKS: tuple[Check, ...] = (ENCRYPTION, REQUIRED_TAGS, BACKUP)
