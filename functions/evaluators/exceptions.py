@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -324,17 +324,23 @@ def _parse(raw: object, stack: _Stack | None) -> ParsedExceptions:
                 positions[ident] = position
         exception, problems = _parse_entry(where, entry, stack)
         parsed.problems.extend(problems)
-        if exception is None:
-            continue
-        found.append(exception)
-        if stack is not None and not exception.is_active(stack.today):
-            parsed.warnings.append(
-                f"{where}: expired on {exception.expires.isoformat()} and no longer applies: "
-                "remove it, or extend expires"
-            )
+        if exception is not None:
+            found.append(exception)
     if not parsed.problems:
         parsed.exceptions = tuple(found)
+        if stack is not None:
+            parsed.warnings = expiry_warnings(parsed.exceptions, stack.today)
     return parsed
+
+
+def expiry_warnings(exceptions: Sequence[ResourceException], today: date) -> list[str]:
+    """One line per exception of the list that has expired by ``today``."""
+    return [
+        f"exceptions[{position}] ({e.id}): expired on {e.expires.isoformat()} and no longer applies: "
+        "remove it, or extend expires"
+        for position, e in enumerate(exceptions)
+        if not e.is_active(today)
+    ]
 
 
 def parse_exceptions(
