@@ -68,9 +68,11 @@ table.heatmap td.cell { text-align: center; font-variant-numeric: tabular-nums; 
 table.exceptions tr.expired td.status { color: #c62828; font-weight: 600; }
 table.exceptions tr.stale td.status { color: #9a6700; font-weight: 600; }
 table.exceptions tr.expiring td.status { color: #9a6700; }
-table.findings tbody tr:nth-child(even) { background: #f6f8fa; }
-table.findings td, table.exceptions td { font-size: 13px; }
-table.findings td:nth-child(-n+5) { white-space: nowrap; }
+table.findings tbody tr:nth-child(even), table.excepted tbody tr:nth-child(even),
+table.exceptions tbody tr:nth-child(even) { background: #f6f8fa; }
+table.findings td, table.excepted td, table.exceptions td { font-size: 13px; }
+table.findings td:nth-child(-n+5), table.excepted td:not(.id), table.exceptions td:not(:last-child) {
+  white-space: nowrap; }
 td.id { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; word-break: break-all; }
 .legend { color: #57606a; font-size: 13px; margin: 6px 0 0; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin: 0 4px 0 10px; }
