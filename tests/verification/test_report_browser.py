@@ -31,7 +31,11 @@ pytestmark = pytest.mark.skipif(
 
 # What the page shows, read from its DOM once loaded; colours as the browser computed them.
 LAYOUT = """(() => {
-  const style = (selector) => getComputedStyle(document.querySelector(selector));
+  // A property of the first element matching selector, null when there is none.
+  const style = (selector, property) => {
+    const element = document.querySelector(selector);
+    return element ? getComputedStyle(element)[property] : null;
+  };
   return JSON.stringify({
     title: document.title,
     bars: document.querySelectorAll('#chart rect').length,
@@ -43,16 +47,16 @@ LAYOUT = """(() => {
     exceptedRows: document.querySelectorAll('#excepted tbody tr').length,
     exceptionRows: [...document.querySelectorAll('#exceptions tbody tr')].map((row) => row.className),
     bar: Object.fromEntries(['compliant', 'excepted', 'noncompliant'].map((kind) => [kind, {
-      bar: style(`#chart rect.bar.${kind}`).fill,
-      legend: style(`#chart-legend .swatch.${kind}`).backgroundColor,
+      bar: style(`#chart rect.bar.${kind}`, 'fill'),
+      legend: style(`#chart-legend .swatch.${kind}`, 'backgroundColor'),
     }])),
     heat: Object.fromEntries(['compliant', 'excepted', 'none'].map((kind) => [kind, {
-      cell: style(`#summary td.heat-${kind}`).backgroundColor,
-      legend: style(`#heatmap-legend .swatch.heat-${kind}`).backgroundColor,
+      cell: style(`#summary td.heat-${kind}`, 'backgroundColor'),
+      legend: style(`#heatmap-legend .swatch.heat-${kind}`, 'backgroundColor'),
     }])),
     heatLegend: document.getElementById('heatmap-legend').innerText,
     heatLegendHeight: document.getElementById('heatmap-legend').getBoundingClientRect().height,
-    expiredStatus: style('#exceptions tr.expired td.status').color,
+    expiredStatus: style('#exceptions tr.expired td.status', 'color'),
   });
 })()"""
 
