@@ -30,7 +30,7 @@ from exception_estate import (
 from moto_stack import StatusAnswers, healthy_answers
 
 from verification.cli import main
-from verification.exception_review import EXPIRY_WARNING_DAYS
+from verification.exception_review import EXPIRY_WARNING_DAYS, ReportScope
 
 
 def _run(
@@ -474,3 +474,23 @@ def test_the_report_date_decides_expiry(
     assert status == 0
     statuses = [(e["id"], e["status"], e["daysLeft"]) for e in _json(capsys)["exceptions"]]
     assert statuses == [("legacy-orders", "expiring", 4), ("public-assets", "active", 20)]
+
+
+def test_account_filters_narrow_only_in_organization_scope() -> None:
+    member, other = "210987654321", "345678901234"
+    named = ResourceException(**{**vars(SCRATCH), "accounts": (member,)})
+    every = ResourceException(**{**vars(SCRATCH), "accounts": ("*",)})
+    regions = ("us-east-1", "us-west-2", "eu-west-1")
+    checks = ("encryption",)
+
+    def scope(accounts: tuple[str, ...], by_account: bool) -> ReportScope:
+        return ReportScope(regions, checks, regions, accounts=accounts, by_account=by_account)
+
+    # Organization scope: an exception is in a report filtered to one of its accounts, and judged (may be
+    # stale) only when the filter holds all of them; ["*"] is never wholly read under an account filter.
+    assert scope((member,), True).covers_all(named)
+    assert not scope((other,), True).covers_some(named)
+    assert scope((other,), True).covers_some(every) and not scope((other,), True).covers_all(every)
+    assert scope((), True).covers_all(every)
+    # Account scope: the only account is the stack's, an account filter narrows nothing.
+    assert scope((other,), False).covers_all(named)
