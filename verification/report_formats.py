@@ -22,28 +22,10 @@ from verification.compliance import ComplianceReport, Counts, ResourceResult
 from verification.exception_review import EXPIRY_WARNING_DAYS, ExceptionStatus, ReviewedException
 
 NO_RESULTS = "no results"
-FINDING_COLUMNS = (
-    "Recorded (UTC)",
-    "Account",
-    "Region",
-    "Check",
-    "Resource type",
-    "Resource",
-    "Rule",
-    "Annotation",
-)
-EXCEPTED_COLUMNS = (
-    "Recorded (UTC)",
-    "Account",
-    "Region",
-    "Check",
-    "Resource type",
-    "Resource",
-    "Exception",
-    "Owner",
-    "Ticket",
-    "Expires",
-)
+# The columns that say which resource, in the findings and the excepted resources.
+RESOURCE_COLUMNS = ("Recorded (UTC)", "Account", "Region", "Check", "Resource type", "Resource")
+FINDING_COLUMNS = (*RESOURCE_COLUMNS, "Rule", "Annotation")
+EXCEPTED_COLUMNS = (*RESOURCE_COLUMNS, "Exception", "Owner", "Ticket", "Expires")
 EXCEPTION_COLUMNS = ("Exception", "Check", "Status", "Expires", "Owner", "Ticket", "Excepted", "Reason")
 CSV_COLUMNS = (
     "recorded",
@@ -142,7 +124,7 @@ def _exception_of(resource: ResourceResult) -> AnnotatedException:
 def excepted_row(resource: ResourceResult) -> list[str]:
     exception = _exception_of(resource)
     return [
-        *finding_row(resource)[:6],
+        *finding_row(resource)[: len(RESOURCE_COLUMNS)],
         exception.id,
         exception.owner,
         exception.ticket or "",
