@@ -435,23 +435,74 @@ class _Compiled:
         return not e.accounts or e.accounts == (EVERY_ACCOUNT,) or account in e.accounts
 
 
+def literal_prefix(pattern: str) -> str:
+    """The part of a glob before its first wildcard: every text it matches starts with it."""
+    found = GLOB_CHARACTERS.search(pattern)
+    return pattern if found is None else pattern[: found.start()]
+
+
+# Prefix characters the combined expression shares as a tree; the rest of a longer prefix stays in the
+# pattern's own part (this bounds the nesting of the expression).
+TREE_DEPTH = 64
+
+
+@dataclass
+class _PrefixNode:
+    children: dict[str, _PrefixNode] = field(default_factory=dict)
+    # Expressions for what follows the prefix up to this node, of the globs whose prefix ends here.
+    rests: list[str] = field(default_factory=list)
+
+    def expression(self) -> str:
+        branches = [f"(?:{rest})" for rest in self.rests]
+        branches += [re.escape(c) + child.expression() for c, child in self.children.items()]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+
+def _any_of(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One expression that fully matches what any of the globs matches, with the globs' literal prefixes
+    merged into a tree: the regular-expression engine follows a text's characters down the tree and
+    gives up at the first one no prefix has, instead of trying every glob in turn."""
+    root = _PrefixNode()
+    for pattern in patterns:
+        prefix = literal_prefix(pattern)[:TREE_DEPTH]
+        node = root
+        for character in prefix:
+            node = node.children.setdefault(character, _PrefixNode())
+        node.rests.append(fnmatch.translate(pattern[len(prefix) :]))
+    return re.compile(root.expression())
+
+
 class ExceptionMatcher:
     """The exceptions of one check, compiled once (per container in the functions).
 
-    Most resources match no exception: one combined expression over every glob rejects them with a single
-    ``fullmatch`` per identity text, so a sweep's cost barely depends on the number of exceptions.
+    Most resources match no exception: one combined expression (``_any_of``) rejects them with one
+    ``fullmatch`` per identity text. A text it accepts is tried only against the exceptions whose literal
+    prefix it starts with (every text a glob matches starts with that prefix), so a sweep's cost barely
+    depends on the number of exceptions.
     """
 
     def __init__(self, exceptions: Iterable[ResourceException], check: str) -> None:
         self.check = check
         self._compiled = tuple(_Compiled(e, compile_glob(e.resource)) for e in exceptions if e.check == check)
-        self._any: re.Pattern[str] | None = None
-        if self._compiled:
-            self._any = re.compile("|".join(f"(?:{c.pattern.pattern})" for c in self._compiled))
+        self._any = _any_of(c.exception.resource for c in self._compiled) if self._compiled else None
+        self._by_prefix: dict[str, list[int]] = {}
+        for position, compiled in enumerate(self._compiled):
+            self._by_prefix.setdefault(literal_prefix(compiled.exception.resource), []).append(position)
+        self._prefix_lengths = sorted({len(prefix) for prefix in self._by_prefix})
 
     @property
     def exceptions(self) -> tuple[ResourceException, ...]:
         return tuple(c.exception for c in self._compiled)
+
+    def _candidates(self, texts: tuple[str, ...]) -> list[int]:
+        """Positions, in list order, of the exceptions whose literal prefix starts one of ``texts``."""
+        found: set[int] = set()
+        for text in texts:
+            for length in self._prefix_lengths:
+                if length > len(text):
+                    break
+                found.update(self._by_prefix.get(text[:length], ()))
+        return sorted(found)
 
     def match(
         self,
@@ -469,9 +520,13 @@ class ExceptionMatcher:
         texts = identity.texts()
         if not any(self._any.fullmatch(text) for text in texts):
             return None
+        candidates = self._candidates(texts)
+        if not candidates:
+            return None
         day = utc_today() if today is None else today
         expired: ResourceException | None = None
-        for compiled in self._compiled:
+        for position in candidates:
+            compiled = self._compiled[position]
             if not compiled.applies_to(resource_type, region, account):
                 continue
             if not any(compiled.pattern.fullmatch(text) for text in texts):
