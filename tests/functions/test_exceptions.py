@@ -361,6 +361,22 @@ def test_the_first_active_exception_wins_over_an_expired_one() -> None:
     assert found is expired
 
 
+def test_exceptions_sharing_a_literal_prefix_are_each_tried() -> None:
+    near_miss = exception(id="near-miss", resource="public-assets-?")
+    wider = exception(id="wider", resource="public-assets-*")
+    found = matcher(near_miss, wider).match(
+        BUCKET, bucket("public-assets-12"), "eu-west-1", ACCOUNT, today=TODAY
+    )
+    assert found is wider
+
+
+def test_characters_special_to_regular_expressions_are_literal_in_a_glob() -> None:
+    special = matcher(exception(resource="team+data(1).$^{2}|x*"))
+    assert special.match(BUCKET, bucket("team+data(1).$^{2}|x-logs"), "eu-west-1", ACCOUNT, today=TODAY)
+    assert special.match(BUCKET, bucket("teamdata(1).$^{2}|x"), "eu-west-1", ACCOUNT, today=TODAY) is None
+    assert special.match(BUCKET, bucket("team+data(1)X$^{2}|x"), "eu-west-1", ACCOUNT, today=TODAY) is None
+
+
 def test_a_matcher_without_exceptions_matches_nothing() -> None:
     assert matcher().match(BUCKET, bucket("public-a"), "eu-west-1", ACCOUNT, today=TODAY) is None
 
