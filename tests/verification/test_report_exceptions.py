@@ -494,3 +494,30 @@ def test_account_filters_narrow_only_in_organization_scope() -> None:
     assert scope((), True).covers_all(every)
     # Account scope: the only account is the stack's, an account filter narrows nothing.
     assert scope((other,), False).covers_all(named)
+
+
+def test_until_the_next_evaluation_a_lapsed_exceptions_resource_stays_as_config_holds_it(
+    deployed_stack: dict[str, Any], aws_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Evaluated on the exception's last day (COMPLIANT, excepted); the report runs the next day, before
+    # the rule evaluated the resource again.
+    last_day = exception("last-day", "backup", "orders", 0)
+    applied = [evaluated("backup", "eu-west-1", "AWS::DynamoDB::Table", "orders", "No plan.", 1, last_day)]
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs_with(deployed_stack, (last_day,))), encoding="utf-8")
+    clients = StatusAnswers(aws_endpoint, {**healthy_answers(NOW), **aggregate_answers(applied)})
+
+    status = main(
+        ["report", "--outputs", str(path), "--format", "json", "--fail-on-expired-exceptions"],
+        clients=clients,
+        clock=lambda: NOW + timedelta(days=1),
+    )
+
+    document = _json(capsys)
+    assert status == 1
+    assert [(r["resourceId"], r["exception"]["expires"]) for r in document["excepted"]] == [
+        ("orders", "2026-12-06")
+    ]
+    assert document["nonCompliant"] == []
+    reviewed = [(e["id"], e["status"], e["excepted"]) for e in document["exceptions"]]
+    assert reviewed == [("last-day", "expired", 1)]
