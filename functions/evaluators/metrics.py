@@ -51,11 +51,10 @@ def _record(
 
 
 def is_excepted(evaluation: Evaluation) -> bool:
-    """Posted COMPLIANT because an active exception covers a non-compliant finding (its annotation says so)."""
-    if evaluation.compliance is not Compliance.COMPLIANT:
-        return False
-    annotated = read_exception_annotation(evaluation.annotation)
-    return annotated is not None and not annotated.expired
+    """Posted COMPLIANT because an active exception covers a finding (the annotation names it); an expired
+    exception leaves the result NON_COMPLIANT."""
+    is_compliant = evaluation.compliance is Compliance.COMPLIANT
+    return is_compliant and read_exception_annotation(evaluation.annotation) is not None
 
 
 def _counts(evaluations: Iterable[Evaluation]) -> dict[str, tuple[float, str]]:
