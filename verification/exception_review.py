@@ -10,7 +10,7 @@ UTC date and inclusive: it applies through that day and has expired from the nex
 - **stale**: listed and not expired, but no evaluation the report read names it: it excepts nothing any
   more (the resource was fixed or deleted). Judged only when the report read everything it could apply
   to (no filter narrows its regions, accounts or resource type).
-- **expiring**: applies today and expires within ``EXPIRY_WARNING_DAYS`` days (on that day included).
+- **expiring**: applies today and expires within ``EXPIRY_WARNING_DAYS`` days (the 14th day included).
 
 Each exception has one status, in that order: an expired exception is not also stale, a stale one that
 expires soon is stale (either way the fix is to remove it).
