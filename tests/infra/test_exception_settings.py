@@ -10,6 +10,7 @@ import pulumi
 import pytest
 from evaluators.exceptions import EVERY_ACCOUNT, utc_today
 
+from components.catalog import CHECKS
 from components.exception_settings import check_types
 from components.settings import NAMESPACE, SettingsError, load_settings, parse_settings, settings_warnings
 
@@ -67,36 +68,10 @@ def test_exceptions_are_read_from_the_stack_config_json() -> None:
 
 
 def test_checks_come_from_the_catalogue() -> None:
-    assert check_types() == {
-        "encryption": (
-            "AWS::EC2::Volume",
-            "AWS::S3::Bucket",
-            "AWS::RDS::DBInstance",
-            "AWS::RDS::DBCluster",
-            "AWS::DynamoDB::Table",
-            "AWS::EFS::FileSystem",
-            "AWS::SNS::Topic",
-            "AWS::SQS::Queue",
-        ),
-        "required-tags": (
-            "AWS::EC2::Instance",
-            "AWS::EC2::Volume",
-            "AWS::S3::Bucket",
-            "AWS::RDS::DBInstance",
-            "AWS::RDS::DBCluster",
-            "AWS::DynamoDB::Table",
-            "AWS::EFS::FileSystem",
-            "AWS::SNS::Topic",
-            "AWS::SQS::Queue",
-        ),
-        "backup": (
-            "AWS::EC2::Volume",
-            "AWS::RDS::DBInstance",
-            "AWS::RDS::DBCluster",
-            "AWS::DynamoDB::Table",
-            "AWS::EFS::FileSystem",
-        ),
-    }
+    """Exceptions apply to the catalogue's custom checks, each with the types its entry evaluates."""
+    assert list(check_types()) == ["encryption", "required-tags", "backup"]
+    for check in CHECKS:
+        assert check_types()[check.name] == check.resource_types
 
 
 def test_account_ids_set_with_path_are_read_as_text() -> None:
