@@ -4,7 +4,9 @@ A check supplies its resource types, a parameter parser, an evaluator (a pure fu
 configuration item to a verdict, built once per invocation) and one lister per resource type for
 periodic sweeps. Everything else (the evaluator contract) lives here.
 
-Scheduled invocations run a sweep (``evaluators.sweep``, imported only then).
+Scheduled invocations run a sweep (``evaluators.sweep``, imported only then). Both paths evaluate with
+``excepting_evaluator`` (the stack's exceptions, judged on the invocation's UTC date from
+``excepting.clock``).
 
 Accounts: the function's own account comes from ``context.invoked_function_arn`` (no API call). An event
 for another account (organization scope) is evaluated with the role ``MEMBER_ROLE_NAME`` in that account,
