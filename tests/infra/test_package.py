@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pytest
@@ -123,3 +124,43 @@ def test_the_program_ships_the_stack_exceptions_to_every_function_and_exports_th
 
 def test_without_exceptions_the_output_is_an_empty_list(dev: Deployment) -> None:
     assert dev.outputs["exceptions"] == []
+
+
+def test_editing_the_exceptions_updates_only_the_functions_code() -> None:
+    """An edit of the list changes the functions' ``code`` and no other input of any resource: the
+    functions are updated in place, nothing is replaced (terraform-provider-aws
+    internal/service/lambda/function.go: ``filename``, which pulumi-aws's ``code`` becomes, is not
+    ForceNew; ``function_name`` is, and stays the same)."""
+    listed = {
+        "id": "scratch",
+        "check": "backup",
+        "resource": "vol-0abc*",
+        "reason": "Scratch space.",
+        "owner": "data team",
+        "expires": (utc_today() + timedelta(days=30)).isoformat(),
+    }
+    before = {r.urn: r for r in run_program(DEV_CONFIG).registrations}
+    after = {r.urn: r for r in run_program({**DEV_CONFIG, "exceptions": [listed]}).registrations}
+    assert before.keys() == after.keys()
+    changed = {
+        (registration.type, key)
+        for urn, registration in after.items()
+        for key in registration.inputs.keys() | before[urn].inputs.keys()
+        if _comparable(registration.inputs.get(key)) != _comparable(before[urn].inputs.get(key))
+    }
+    assert changed == {("aws:lambda/function:Function", "code")}
+    for urn, registration in after.items():
+        if registration.type == "aws:lambda/function:Function":
+            old, new = _comparable(before[urn].inputs["code"]), _comparable(registration.inputs["code"])
+            assert {name for name in old if old[name] != new[name]} == {EXCEPTIONS_PATH}
+
+
+def _comparable(value: Any) -> Any:
+    """An archive or asset as what it holds (assets compare by identity)."""
+    if isinstance(value, pulumi.AssetArchive):
+        return {name: _comparable(asset) for name, asset in value.assets.items()}
+    if isinstance(value, pulumi.StringAsset):
+        return ("text", value.text)
+    if isinstance(value, pulumi.FileAsset):
+        return ("file", value.path)
+    return value
