@@ -1,6 +1,7 @@
 """AWS Config compliance monitoring across the regions chosen in stack config."""
 
 import pulumi
+from evaluators.exceptions import to_document
 
 from components import naming
 from components.hub import ComplianceHub
@@ -12,7 +13,7 @@ from components.settings import load_settings
 settings = load_settings()
 hub = ComplianceHub("hub", settings)
 members = MemberAccounts("members", settings, hub) if settings.is_organization else None
-code = lambda_archive()
+code = lambda_archive(settings.exceptions)
 regions = {
     region: RegionalCompliance(
         f"region-{region}",
@@ -31,6 +32,8 @@ pulumi.export("topicArn", hub.topic.arn)
 pulumi.export("aggregatorName", hub.aggregator.name)
 pulumi.export("aggregatorArn", hub.aggregator.arn)
 pulumi.export("dashboardName", hub.dashboard.dashboard_name)
+# The exceptions as the functions apply them (the report and verify read them from here).
+pulumi.export("exceptions", to_document(settings.exceptions))
 pulumi.export(
     "recording",
     {

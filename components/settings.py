@@ -16,8 +16,10 @@ import boto3
 import botocore.model
 import botocore.session
 import pulumi
+from evaluators.exceptions import ResourceException
 
 from components import naming, tags
+from components.exception_settings import DEFAULT_MAX_EXCEPTION_DAYS, exception_warnings, read_exceptions
 from components.rule_parameters import rule_parameter_problems
 
 NAMESPACE = "config-compliance"
@@ -146,6 +148,9 @@ class Settings:
     excluded_accounts: tuple[str, ...]
     manage_member_recorders: bool
     delegated_administrator: bool
+    # Resources that may stay non-compliant, each until its expiry (docs/exceptions.md).
+    exceptions: tuple[ResourceException, ...]
+    max_exception_days: int
 
     @property
     def is_organization(self) -> bool:
@@ -283,6 +288,8 @@ KNOWN_KEYS = (
     "excludedAccounts",
     "manageMemberRecorders",
     "delegatedAdministrator",
+    "exceptions",
+    "maxExceptionDays",
 )
 
 
@@ -295,6 +302,12 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
     regions = read.string_list("regions", DEFAULT_REGIONS)
     primary = read.string("primaryRegion") or (regions[0] if regions else "")
     suffix = read.string("environmentSuffix") or ""
+    scope = read.string("scope", ACCOUNT_SCOPE) or ""
+    max_exception_days = read.integer("maxExceptionDays", DEFAULT_MAX_EXCEPTION_DAYS)
+    exceptions = read_exceptions(
+        raw, regions=regions, organization=scope == ORGANIZATION_SCOPE, max_days=max_exception_days
+    )
+    problems.extend(exceptions.problems)
     settings = Settings(
         regions=regions,
         primary_region=primary,
@@ -316,11 +329,13 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
         require_backup_plan=read.boolean("requireBackupPlan", True),
         check_read_replicas=read.boolean("checkReadReplicas", False),
         resource_tags={**stack_tags(suffix), **read.tags("resourceTags")},
-        scope=read.string("scope", ACCOUNT_SCOPE) or "",
+        scope=scope,
         member_organizational_units=read.string_list("memberOrganizationalUnits", ()),
         excluded_accounts=read.string_list("excludedAccounts", ()),
         manage_member_recorders=read.boolean("manageMemberRecorders", True),
         delegated_administrator=read.boolean("delegatedAdministrator", False),
+        exceptions=exceptions.exceptions,
+        max_exception_days=max_exception_days,
     )
     problems.extend(_validate(settings, frozenset(read.unreadable)))
     problems.extend(_scope_problems(settings, frozenset(read.unreadable)))
@@ -645,6 +660,7 @@ def settings_warnings(s: Settings) -> list[str]:
             f"regions {', '.join(opt_in)} must be enabled in the account first (opt-in regions); "
             "deploying to a region that is not enabled fails"
         )
+    warnings.extend(exception_warnings(s.exceptions))
     return warnings
 
 

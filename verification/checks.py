@@ -3,8 +3,9 @@
 Per region: the recorder records, the delivery channel's last delivery to the bucket succeeded, and
 every rule exists, invokes the stack's function and has evaluated within twice its frequency, and
 the alert path delivered everything in the last 24 hours. In the primary region: every aggregator
-source reports SUCCEEDED, and the alert topic has a confirmed subscription. A failed AWS call fails its
-own check only, marked as "could not check" (it says nothing about the stack).
+source reports SUCCEEDED, and the alert topic has a confirmed subscription. Last, the stack's listed
+exceptions (its outputs, no AWS call): none expired (FAIL), none expiring within 14 days (WARN). A failed
+AWS call fails its own check only, marked as "could not check" (it says nothing about the stack).
 
 In organization scope the rules are organization rules: per region and rule, one line for its
 deployment to the accounts (verification/organization.py) and one for the hub account's own copy, which
@@ -22,6 +23,7 @@ from typing import Any
 from components.naming import ORGANIZATION_RULE_PREFIX
 from verification.alert_path import check_alert_path
 from verification.clients import AwsClient, ClientFactory
+from verification.exception_review import check_exceptions
 from verification.organization import check_organization_rule, check_stack_set
 from verification.outputs import FREQUENCY_HOURS, RegionRecording, RuleOutput, StackOutputs
 from verification.results import AWS_CALL_ERRORS, CheckResult, Finding, Verdict, describe_error, error_code
@@ -90,6 +92,8 @@ def verify(
     sns = clients("sns", outputs.topic_region)
     subscriptions = partial(check_topic, sns, outputs.topic_arn, stack)
     yield _run(outputs.topic_region, "alert subscriptions", subscriptions)
+    verdict, message = check_exceptions(outputs.exceptions, now.astimezone(UTC).date(), stack)
+    yield CheckResult(verdict, primary, "exceptions", message)
 
 
 def _run(region: str, check: str, probe: Callable[[], Finding]) -> CheckResult:

@@ -11,8 +11,17 @@ Calls, in the aggregator's region:
 3. ``GetAggregateComplianceDetailsByConfigRule`` per listed rule, account and region (paged, at most
    100 per page): the evaluation results. Without a ``ComplianceType`` it returns both compliant and
    non-compliant results; the API accepts only ``COMPLIANT`` and ``NON_COMPLIANT`` as that filter.
+   Each result carries the evaluation's ``Annotation`` (API reference, AggregateEvaluationResult).
 
 Calls: 2 plus one per rule, account and region with results, plus one more per extra page.
+
+Exceptions: the evaluators post a resource an exception applies to as COMPLIANT, its annotation starting
+``EXCEPTION <id>`` (functions/evaluators/exceptions.py); the report counts it as excepted, not compliant.
+An expired exception's resource is NON_COMPLIANT with an annotation naming the exception: a finding like
+any other. Aggregate results carry only the resource type and id, so the annotation is the only place
+that says an exception applied. The stack's list of exceptions (its outputs) is reviewed against the
+report's date (verification/exception_review.py). Reading the COMPLIANT results costs no call: step 3
+reads them already, for the compliant count.
 
 In organization scope each account's copy of an organization rule is named ``OrgConfigRule-<organization
 rule name>-<random suffix>`` (components/naming.py); results under such a name count for the check and
@@ -22,14 +31,18 @@ account as well.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
+from evaluators.exceptions import AnnotatedException, read_exception_annotation
+
 from components.naming import ORGANIZATION_RULE_PREFIX
 from verification.clients import ClientFactory
+from verification.exception_review import ExceptionStatus, ReportScope, ReviewedException, review
 from verification.outputs import StackOutputs
 
 DETAILS_PAGE_SIZE = 100
@@ -54,7 +67,9 @@ class Filters:
 
 
 @dataclass(frozen=True)
-class NonCompliantResource:
+class ResourceResult:
+    """One resource's evaluation: a non-compliant one (a finding), or one an exception applied to."""
+
     recorded: datetime
     account_id: str
     region: str
@@ -63,12 +78,17 @@ class NonCompliantResource:
     resource_type: str
     resource_id: str
     annotation: str
+    # The exception its annotation names: the one applied (excepted), or one that expired (a finding).
+    exception: AnnotatedException | None = None
 
 
 @dataclass
 class Counts:
+    """Compliant counts only resources no exception applied to; excepted ones are COMPLIANT in Config."""
+
     compliant: int = 0
     non_compliant: int = 0
+    excepted: int = 0
 
 
 @dataclass(frozen=True)
@@ -81,7 +101,7 @@ class ComplianceReport:
     # Per (account, check, region); a key is absent when the rule has no results there yet.
     account_counts: Mapping[tuple[str, str, str], Counts]
     # Newest first.
-    findings: tuple[NonCompliantResource, ...]
+    findings: tuple[ResourceResult, ...]
     # Aggregator sources that are not SUCCEEDED: the report may lack or lag their data.
     warnings: tuple[str, ...] = ()
     # Whether a source FAILED (the report is incomplete, not only late).
@@ -90,6 +110,13 @@ class ComplianceReport:
     accounts: tuple[str, ...] = ()
     # "organization": the summary is per account too.
     scope: str = "account"
+    # Resources an exception applied to, newest first.
+    excepted: tuple[ResourceResult, ...] = ()
+    # The stack's listed exceptions the report covers, with their status on the report's date.
+    exceptions: tuple[ReviewedException, ...] = ()
+
+    def exceptions_with(self, status: ExceptionStatus) -> tuple[ReviewedException, ...]:
+        return tuple(reviewed for reviewed in self.exceptions if reviewed.status == status)
 
     @property
     def by_account(self) -> bool:
@@ -103,6 +130,7 @@ class ComplianceReport:
             cell = summed.setdefault((check, region), Counts())
             cell.compliant += counts.compliant
             cell.non_compliant += counts.non_compliant
+            cell.excepted += counts.excepted
         return summed
 
 
@@ -140,7 +168,8 @@ def collect(
     }
 
     counts: dict[tuple[str, str, str], Counts] = {}
-    findings: list[NonCompliantResource] = []
+    findings: list[ResourceResult] = []
+    excepted: list[ResourceResult] = []
     details = config.get_paginator("get_aggregate_compliance_details_by_config_rule")
     for done, ((rule_name, account, region), check) in enumerate(sorted(listed.items()), start=1):
         cell = counts.setdefault((account, check, region), Counts())
@@ -153,13 +182,23 @@ def collect(
         )
         for page in pages:
             for result in page["AggregateEvaluationResults"]:
-                finding = _count(cell, result, check, filters.resource_types)
-                if finding is not None:
-                    findings.append(finding)
+                _count(cell, result, check, filters.resource_types, findings, excepted)
         if progress is not None:
             progress(done, len(listed))
 
     findings.sort(key=lambda finding: finding.recorded, reverse=True)
+    excepted.sort(key=lambda resource: resource.recorded, reverse=True)
+    scope = ReportScope(
+        stack_regions=outputs.regions,
+        checks=checks,
+        regions=regions,
+        accounts=filters.accounts,
+        resource_types=filters.resource_types,
+        by_account=outputs.organization is not None,
+    )
+    named = {resource.exception.id for resource in (*findings, *excepted) if resource.exception is not None}
+    excepting = Counter(resource.exception.id for resource in excepted if resource.exception is not None)
+    today = now.astimezone(UTC).date()
     return ComplianceReport(
         aggregator=outputs.aggregator_name,
         generated=now,
@@ -172,6 +211,8 @@ def collect(
         incomplete=incomplete,
         accounts=filters.accounts or tuple(sorted({account for _, account, _ in listed})),
         scope=outputs.scope,
+        excepted=tuple(excepted),
+        exceptions=review(outputs.exceptions, today, scope, named, excepting),
     )
 
 
@@ -206,18 +247,32 @@ def _rule_matcher(
 
 
 def _count(
-    cell: Counts, result: Mapping[str, Any], check: str, resource_types: Collection[str]
-) -> NonCompliantResource | None:
+    cell: Counts,
+    result: Mapping[str, Any],
+    check: str,
+    resource_types: Collection[str],
+    findings: list[ResourceResult],
+    excepted: list[ResourceResult],
+) -> None:
+    """Counts one result, and adds it to ``findings`` (non-compliant) or ``excepted``."""
     qualifier = result["EvaluationResultIdentifier"]["EvaluationResultQualifier"]
     if resource_types and qualifier.get("ResourceType") not in resource_types:
-        return None
+        return
     compliance = result.get("ComplianceType")
-    if compliance == "COMPLIANT":
+    annotation = result.get("Annotation", "")
+    exception = read_exception_annotation(annotation) if annotation else None
+    if compliance == "COMPLIANT" and (exception is None or exception.expired):
         cell.compliant += 1
-    if compliance != "NON_COMPLIANT":
-        return None
-    cell.non_compliant += 1
-    return NonCompliantResource(
+        return
+    if compliance == "COMPLIANT":
+        cell.excepted += 1
+        into = excepted
+    elif compliance == "NON_COMPLIANT":
+        cell.non_compliant += 1
+        into = findings
+    else:
+        return
+    resource = ResourceResult(
         recorded=result["ResultRecordedTime"],
         account_id=result["AccountId"],
         region=result["AwsRegion"],
@@ -225,8 +280,10 @@ def _count(
         rule_name=qualifier["ConfigRuleName"],
         resource_type=qualifier.get("ResourceType", ""),
         resource_id=qualifier.get("ResourceId", ""),
-        annotation=result.get("Annotation", ""),
+        annotation=annotation,
+        exception=exception,
     )
+    into.append(resource)
 
 
 def _source_warnings(

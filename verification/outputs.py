@@ -20,6 +20,10 @@ have none, which means ``"account"``. In organization scope there is also::
                      "stackSets": [...], "managementRole": "SELF" | "DELEGATED_ADMIN"}
 
 and each ``ruleName`` is the name of an organization rule (PutOrganizationConfigRule).
+
+``"exceptions"`` is the stack's list of exceptions, as ``evaluators.exceptions.to_document`` writes it
+(``[{"id": ..., "check": ..., "expires": "YYYY-MM-DD", ...}]``); outputs of stacks older than exceptions
+have none, which means no exceptions.
 Keys the checks do not use are ignored; anything else that differs is reported, all problems at once.
 """
 
@@ -32,6 +36,8 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from evaluators.exceptions import InvalidExceptionsDocument, ResourceException, from_document
 
 # Hours between periodic evaluations, by the rules' ``MaximumExecutionFrequency``.
 FREQUENCY_HOURS: Mapping[str, int] = {
@@ -115,6 +121,7 @@ class StackOutputs:
     scope: str = "account"
     # Set exactly when ``scope`` is "organization".
     organization: OrganizationOutputs | None = None
+    exceptions: tuple[ResourceException, ...] = ()
 
     @property
     def topic_region(self) -> str:
@@ -200,6 +207,7 @@ def parse_outputs(data: object, source: str = "stack outputs") -> StackOutputs:
     }
     scope = reader.scope(data)
     organization = reader.organization(data, scope)
+    exceptions = reader.exceptions(data)
     if reader.problems:
         listed = "\n".join(f"  - {problem}" for problem in reader.problems)
         raise OutputsError(f"stack outputs from {source} are unusable:\n{listed}")
@@ -217,6 +225,7 @@ def parse_outputs(data: object, source: str = "stack outputs") -> StackOutputs:
         alert_path=alert_path,
         scope=scope,
         organization=organization,
+        exceptions=exceptions,
     )
 
 
@@ -388,6 +397,13 @@ class _Reader:
             stack_sets=self.names(value, "stackSets", "organization.stackSets"),
             management_role=str(role),
         )
+
+    def exceptions(self, data: Mapping[str, object]) -> tuple[ResourceException, ...]:
+        try:
+            return from_document(data.get("exceptions"))
+        except InvalidExceptionsDocument as error:
+            self.problem(f"'exceptions' is not the list the stack exports: {error}")
+            return ()
 
     def names(self, mapping: Mapping[str, object], key: str, path: str) -> tuple[str, ...]:
         value = mapping.get(key)

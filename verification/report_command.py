@@ -1,9 +1,10 @@
 """``python -m verification report``: the stack's compliance across regions, from its aggregator.
 
 Exit status: 0 when the report was made; 1 with ``--fail-on-noncompliant`` when a resource is
-non-compliant; 2 when it could not be made (unusable outputs or filters, no or wrong credentials, a
-failed AWS call) or an aggregator source FAILED (the report is printed, but may lack that source's
-results).
+non-compliant (an excepted one is not), or with ``--fail-on-expired-exceptions`` when a listed exception
+(of the report's checks, regions and accounts) has expired; 2 when it could not be made (unusable outputs
+or filters, no or wrong credentials, a failed AWS call) or an aggregator source FAILED (the report is
+printed, but may lack that source's results).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import re
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from verification.clients import ClientFactory
 from verification.compliance import ComplianceReport, Filters, collect
+from verification.exception_review import ExceptionStatus
 from verification.html_report import render_html
 from verification.outputs import ACCOUNT_ID_PATTERN, StackOutputs
 from verification.report_formats import render_csv, render_json, render_markdown, render_table
@@ -70,7 +72,12 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--fail-on-noncompliant",
         action="store_true",
-        help="exit with status 1 when any resource is non-compliant (for CI gates)",
+        help="exit with status 1 when any resource is non-compliant (for CI gates); excepted ones are not",
+    )
+    parser.add_argument(
+        "--fail-on-expired-exceptions",
+        action="store_true",
+        help="exit with status 1 when a listed exception has expired (remove it or extend its expiry)",
     )
     return parser.parse_args(argv)
 
@@ -141,7 +148,8 @@ class Progress:
         self._stream.flush()
 
 
-def report_main(argv: Sequence[str], clients: ClientFactory | None) -> int:
+def report_main(argv: Sequence[str], clients: ClientFactory | None, clock: Callable[[], datetime]) -> int:
+    """``clock``: the report's time (UTC), which also decides which exceptions have expired."""
     arguments = parse_arguments(argv)
     try:
         outputs, clients = prepare(arguments, clients)
@@ -150,7 +158,7 @@ def report_main(argv: Sequence[str], clients: ClientFactory | None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_COULD_NOT_CHECK
     try:
-        report = collect(outputs, clients, filters, datetime.now(UTC), Progress(sys.stderr))
+        report = collect(outputs, clients, filters, clock(), Progress(sys.stderr))
     except AWS_CALL_ERRORS as error:
         print(f"error: could not make the report: {describe_error(error)}", file=sys.stderr)
         return EXIT_COULD_NOT_CHECK
@@ -168,7 +176,18 @@ def report_main(argv: Sequence[str], clients: ClientFactory | None) -> int:
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
 
+    failed = False
     if arguments.fail_on_noncompliant and report.findings:
         print(f"{len(report.findings)} non-compliant resource(s) (--fail-on-noncompliant)", file=sys.stderr)
+        failed = True
+    expired = report.exceptions_with(ExceptionStatus.EXPIRED)
+    if arguments.fail_on_expired_exceptions and expired:
+        names = ", ".join(reviewed.exception.id for reviewed in expired)
+        print(
+            f"{len(expired)} expired exception(s) still listed: {names} (--fail-on-expired-exceptions)",
+            file=sys.stderr,
+        )
+        failed = True
+    if failed:
         return EXIT_BROKEN
     return EXIT_COULD_NOT_CHECK if report.incomplete else EXIT_OK

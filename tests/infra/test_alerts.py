@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from typing import Any
 
 import pytest
+from evaluators.exceptions import ResourceException, apply_exception
+from evaluators.verdicts import Compliance, Verdict
 from moto.events.models import EventPattern
 
 from components.catalog import CHECKS
@@ -140,6 +143,43 @@ def test_alert_message_tells_a_person_what_is_wrong_and_where(dev: Deployment) -
         "NON_COMPLIANT: AWS::EC2::Volume vol-0abc1234def567890 in account 123456789012, region eu-west-1, "
         "fails Config rule compliance-encryption-dev-eu-west-1 (2026-11-26T10:15:00Z). "
         "EBS volume is not encrypted."
+    )
+
+
+def test_an_excepted_resource_does_not_alert_and_an_expired_exception_does(dev: Deployment) -> None:
+    """Alerts need nothing of their own for exceptions: an excepted result is posted COMPLIANT, which the
+    pattern does not match; once the exception has expired the result is NON_COMPLIANT again and alerts,
+    its annotation (the message's last part) saying which exception expired."""
+    exception = ResourceException(
+        id="scratch",
+        check="encryption",
+        resource="vol-0abc*",
+        resource_type=None,
+        regions=(),
+        accounts=(),
+        reason="Scratch volume, wiped daily.",
+        owner="data team",
+        ticket="SEC-9",
+        expires=date(2026, 11, 30),
+    )
+    finding = Verdict.non_compliant("EBS volume is not encrypted.")
+    rule = rules_in(dev, "us-east-1")["config-noncompliant-notify-dev"]
+    name = "compliance-encryption-dev-eu-west-1"
+
+    def alert_for(verdict: Verdict) -> dict[str, Any]:
+        event = compliance_change(name, "eu-west-1", verdict.compliance.value)
+        event["detail"]["newEvaluationResult"]["annotation"] = verdict.annotation
+        return event
+
+    excepted = apply_exception(finding, exception, date(2026, 11, 30))
+    assert excepted.compliance is Compliance.COMPLIANT
+    assert not matches(rule, alert_for(excepted))
+    expired = apply_exception(finding, exception, date(2026, 12, 1))
+    assert expired.compliance is Compliance.NON_COMPLIANT
+    assert matches(rule, alert_for(expired))
+    assert transform(target_of(dev, rule), alert_for(expired)).endswith(
+        "EXCEPTION scratch EXPIRED after 2026-11-30; owner: data team; ticket: SEC-9; "
+        "finding: EBS volume is not encrypted."
     )
 
 

@@ -110,17 +110,18 @@ def test_the_table_maps_copies_to_checks_and_regions_per_account(
     assert status == 0, captured.err
     lines = captured.out.splitlines()
     accounts = sorted([ACCOUNT, first, second])
-    assert lines[2] == "Resources per account, check and region (compliant / non-compliant):"
+    assert lines[2] == "Resources per account, check and region (compliant / excepted / non-compliant):"
     summary = [line.split("  ")[0:2] for line in lines[4:13]]
     assert [row[0] for row in summary] == [account for account in accounts for _ in range(3)]
     rows = {tuple(line.split()[:2]): line.split()[2:] for line in lines[4:13]}
-    assert rows[(first, "encryption")] == ["1", "/", "1", "no", "results", "no", "results"]
-    assert rows[(second, "encryption")] == ["no", "results", "0", "/", "1", "no", "results"]
-    assert rows[(second, "backup")] == ["no", "results", "no", "results", "1", "/", "0"]
-    assert rows[(ACCOUNT, "encryption")] == ["1", "/", "0", "no", "results", "no", "results"]
+    assert rows[(first, "encryption")] == ["1", "/", "0", "/", "1", "no", "results", "no", "results"]
+    assert rows[(second, "encryption")] == ["no", "results", "0", "/", "0", "/", "1", "no", "results"]
+    assert rows[(second, "backup")] == ["no", "results", "no", "results", "1", "/", "0", "/", "0"]
+    assert rows[(ACCOUNT, "encryption")] == ["1", "/", "0", "/", "0", "no", "results", "no", "results"]
     assert lines[3].split() == ["Account", "Check", "us-east-1", "us-west-2", "eu-west-1"]
     assert lines[14] == "Non-compliant resources: 2, newest first"
-    findings = [line.split() for line in lines[16:]]
+    findings = [line.split() for line in lines[16:18]]
+    assert lines[18:] == ["", "Excepted resources: 0, newest first", "", "Exceptions: none listed"]
     assert [(row[2], row[3], row[4], row[5], row[6]) for row in findings] == [
         (first, "us-east-1", "encryption", "AWS::EC2::Volume", "vol-m1a"),
         (second, "us-west-2", "encryption", "AWS::EC2::Volume", "vol-m2a"),
@@ -148,7 +149,8 @@ def test_json_csv_markdown_and_html_carry_the_account(
     assert document["accounts"] == sorted([ACCOUNT, first, second])
     assert len(document["summary"]) == 3 * 3 * 3
     assert {
-        "accountId": second, "check": "encryption", "region": "us-west-2", "compliant": 0, "nonCompliant": 1
+        "accountId": second, "check": "encryption", "region": "us-west-2", "compliant": 0, "excepted": 0,
+        "nonCompliant": 1,
     } in document["summary"]
     assert [finding["accountId"] for finding in document["nonCompliant"]] == [first, second]
 
@@ -161,9 +163,9 @@ def test_json_csv_markdown_and_html_carry_the_account(
 
     main([*arguments, "markdown"], clients=_clients(aws_endpoint, outputs, organization, now))
     markdown = capsys.readouterr().out.splitlines()
-    assert "## Resources per account, check and region (compliant / non-compliant)" in markdown
+    assert "## Resources per account, check and region (compliant / excepted / non-compliant)" in markdown
     assert "| Account | Check | us-east-1 | us-west-2 | eu-west-1 |" in markdown
-    assert f"| {first} | encryption | 1 / 1 | no results | no results |" in markdown
+    assert f"| {first} | encryption | 1 / 0 / 1 | no results | no results |" in markdown
 
     main([*arguments, "html"], clients=_clients(aws_endpoint, outputs, organization, now))
     page = capsys.readouterr().out

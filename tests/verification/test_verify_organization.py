@@ -82,7 +82,7 @@ def test_a_healthy_organization_stack_passes_every_check(
     per_region = ["recorder", "delivery", *rules, "alert path"]
     expected = [(region, check) for region in REGIONS for check in per_region]
     expected += [(PRIMARY, "aggregator"), (PRIMARY, f"stack set {ROLES}"), (PRIMARY, f"stack set {REGIONAL}")]
-    expected += [(PRIMARY, "alert subscriptions")]
+    expected += [(PRIMARY, "alert subscriptions"), (PRIMARY, "exceptions")]
     assert list(results) == expected
     assert failures(results) == {}
     assert results[("us-west-2", "org rule backup")].message == (
@@ -257,6 +257,7 @@ def test_an_excluded_hub_account_skips_its_copies(
         ("us-west-2", "rule encryption"), ("us-west-2", "rule required-tags"), ("us-west-2", "rule backup"),
         ("eu-west-1", "delivery"),
         ("eu-west-1", "rule encryption"), ("eu-west-1", "rule required-tags"), ("eu-west-1", "rule backup"),
+        ("us-east-1", "exceptions"),
     ]
     assert results[("us-east-1", "rule backup")].message == (
         f"the hub account {ACCOUNT} is in excludedAccounts: it has no copy"
@@ -281,7 +282,7 @@ def test_the_command_exits_1_on_a_failed_deployment_and_2_when_the_organization_
     status = main(["--outputs", str(path)], clients=clients)
     lines = capsys.readouterr().out.splitlines()
     assert status == 1
-    assert lines[-1] == "31 checks: 29 passed, 1 failed, 1 skipped"
+    assert lines[-1] == "32 checks: 29 passed, 1 failed, 2 skipped"
     assert any(
         line.startswith("FAIL  us-east-1       org rule encryption ")
         and line.endswith(f"failed in 1: {member} UPDATE_FAILED (Internal)")
@@ -301,7 +302,7 @@ def test_the_command_exits_1_on_a_failed_deployment_and_2_when_the_organization_
     lines = capsys.readouterr().out.splitlines()
     assert status == 2
     assert lines[-1] == (
-        "31 checks: 21 passed, 9 failed, 1 skipped (9 of the failed could not check: an AWS call failed)"
+        "32 checks: 21 passed, 9 failed, 2 skipped (9 of the failed could not check: an AWS call failed)"
     )
     assert (
         "could not check: DescribeOrganizationConfigRules failed: OrganizationAccessDeniedException: "
