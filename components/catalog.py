@@ -34,6 +34,9 @@ class Check:
     read_permissions: tuple[Permission, ...]
     # The Config rule's InputParameters, from the stack settings.
     parameters: Callable[[Settings], dict[str, str]]
+    # This project's claim, not AWS's: the check covers what these AWS managed rules check, so it supports
+    # the framework controls AWS maps to them (components/frameworks.py, docs/frameworks.md).
+    equivalent_managed_rules: tuple[str, ...]
 
 
 def _encryption_parameters(settings: Settings) -> dict[str, str]:
@@ -72,6 +75,14 @@ ENCRYPTION = Check(
         Permission("sqs:GetQueueAttributes", "arn:aws:sqs:*:{account}:*"),
     ),
     parameters=_encryption_parameters,
+    equivalent_managed_rules=(
+        "ENCRYPTED_VOLUMES",
+        "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
+        "RDS_STORAGE_ENCRYPTED",
+        "DYNAMODB_TABLE_ENCRYPTION_ENABLED",
+        "EFS_ENCRYPTED_CHECK",
+        "SNS_ENCRYPTED_KMS",
+    ),
 )
 
 REQUIRED_TAGS = Check(
@@ -102,6 +113,7 @@ REQUIRED_TAGS = Check(
         Permission("sqs:ListQueues"),
     ),
     parameters=lambda settings: {"requiredTags": ",".join(settings.required_tags)},
+    equivalent_managed_rules=("REQUIRED_TAGS",),
 )
 
 BACKUP = Check(
@@ -135,6 +147,14 @@ BACKUP = Check(
         "requireBackupPlan": str(settings.require_backup_plan).lower(),
         "checkReadReplicas": str(settings.check_read_replicas).lower(),
     },
+    equivalent_managed_rules=(
+        "DB_INSTANCE_BACKUP_ENABLED",
+        "DYNAMODB_PITR_ENABLED",
+        "EBS_IN_BACKUP_PLAN",
+        "EFS_IN_BACKUP_PLAN",
+        "RDS_IN_BACKUP_PLAN",
+        "DYNAMODB_IN_BACKUP_PLAN",
+    ),
 )
 
 CHECKS: tuple[Check, ...] = (ENCRYPTION, REQUIRED_TAGS, BACKUP)
