@@ -19,6 +19,7 @@ import pulumi
 
 from components import naming
 from components.catalog import CHECKS
+from components.managed_rule_settings import ManagedRuleSetting, read_managed_rules
 
 NAMESPACE = "config-compliance"
 
@@ -139,6 +140,8 @@ class Settings:
     excluded_accounts: tuple[str, ...]
     manage_member_recorders: bool
     delegated_administrator: bool
+    # docs/managed-rules.md; not declared in Pulumi.yaml (a list of objects), so the default is here.
+    managed_rules: tuple[ManagedRuleSetting, ...] = ()
 
     @property
     def is_organization(self) -> bool:
@@ -265,6 +268,7 @@ KNOWN_KEYS = (
     "excludedAccounts",
     "manageMemberRecorders",
     "delegatedAdministrator",
+    "managedRules",
 )
 
 
@@ -277,6 +281,14 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
     regions = read.string_list("regions", DEFAULT_REGIONS)
     primary = read.string("primaryRegion") or (regions[0] if regions else "")
     suffix = read.string("environmentSuffix") or ""
+    managed_rules, managed_rule_problems = read_managed_rules(
+        raw.get("managedRules"),
+        suffix=suffix,
+        regions=regions,
+        primary_region=primary,
+        is_organization=read.string("scope", ACCOUNT_SCOPE) == ORGANIZATION_SCOPE,
+    )
+    problems.extend(managed_rule_problems)
     settings = Settings(
         regions=regions,
         primary_region=primary,
@@ -303,6 +315,7 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
         excluded_accounts=read.string_list("excludedAccounts", ()),
         manage_member_recorders=read.boolean("manageMemberRecorders", True),
         delegated_administrator=read.boolean("delegatedAdministrator", False),
+        managed_rules=managed_rules,
     )
     problems.extend(_validate(settings))
     problems.extend(_scope_problems(settings))
