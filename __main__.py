@@ -53,6 +53,9 @@ pulumi.export(
         for region, component in regions.items()
     },
 )
+pulumi.export(
+    "conformancePacks", {region: component.conformance_packs for region, component in regions.items()}
+)
 if members is not None:
     pulumi.export(
         "organization",

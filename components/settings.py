@@ -19,6 +19,7 @@ import pulumi
 
 from components import naming
 from components.catalog import CHECKS
+from components.conformance_packs import ConformancePack, read_conformance_packs
 from components.managed_rule_settings import ManagedRuleSetting, read_managed_rules
 
 NAMESPACE = "config-compliance"
@@ -140,6 +141,8 @@ class Settings:
     excluded_accounts: tuple[str, ...]
     manage_member_recorders: bool
     delegated_administrator: bool
+    # docs/conformance-packs.md; not declared in Pulumi.yaml (a list of objects), so the default is here.
+    conformance_packs: tuple[ConformancePack, ...] = ()
     # docs/managed-rules.md; not declared in Pulumi.yaml (a list of objects), so the default is here.
     managed_rules: tuple[ManagedRuleSetting, ...] = ()
 
@@ -268,6 +271,7 @@ KNOWN_KEYS = (
     "excludedAccounts",
     "manageMemberRecorders",
     "delegatedAdministrator",
+    "conformancePacks",
     "managedRules",
 )
 
@@ -281,6 +285,11 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
     regions = read.string_list("regions", DEFAULT_REGIONS)
     primary = read.string("primaryRegion") or (regions[0] if regions else "")
     suffix = read.string("environmentSuffix") or ""
+    scope = read.string("scope", ACCOUNT_SCOPE) or ""
+    packs, pack_problems = read_conformance_packs(
+        raw.get("conformancePacks"), suffix, regions, scope == ORGANIZATION_SCOPE
+    )
+    problems.extend(pack_problems)
     managed_rules, managed_rule_problems = read_managed_rules(
         raw.get("managedRules"),
         suffix=suffix,
@@ -310,11 +319,12 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
         require_backup_plan=read.boolean("requireBackupPlan", True),
         check_read_replicas=read.boolean("checkReadReplicas", False),
         resource_tags={**stack_tags(suffix), **read.tags("resourceTags")},
-        scope=read.string("scope", ACCOUNT_SCOPE) or "",
+        scope=scope,
         member_organizational_units=read.string_list("memberOrganizationalUnits", ()),
         excluded_accounts=read.string_list("excludedAccounts", ()),
         manage_member_recorders=read.boolean("manageMemberRecorders", True),
         delegated_administrator=read.boolean("delegatedAdministrator", False),
+        conformance_packs=packs,
         managed_rules=managed_rules,
     )
     problems.extend(_validate(settings))
