@@ -177,8 +177,15 @@ def recorded_resource_types() -> tuple[str, ...]:
 
 
 def recorded_types_in_region(settings: Settings, is_primary: bool) -> tuple[str, ...]:
-    """The explicit resource types a recorder records in one region (not with recordAllResourceTypes)."""
-    resource_types = {*recorded_resource_types(), *settings.extra_resource_types}
+    """The explicit resource types a recorder records in one region (not with recordAllResourceTypes):
+    the checks' types, the extra ones, and those of the managed rules that run in the region."""
+    managed_types = {
+        resource_type
+        for rule in settings.managed_rules
+        if is_primary or not rule.rule.is_global
+        for resource_type in rule.scope_types
+    }
+    resource_types = {*recorded_resource_types(), *settings.extra_resource_types, *managed_types}
     if is_primary:
         resource_types |= set(GLOBAL_RESOURCE_TYPES)
     else:
