@@ -39,10 +39,7 @@ def test_each_example_passes_cfn_lint_as_written_and_as_deployed(template: Path)
 def test_cfn_lint_catches_a_broken_pack_template() -> None:
     broken = (EXAMPLES / "encryption-and-logging.yaml").read_text(encoding="utf-8")
     broken = broken.replace("!Ref PeriodicRulesFrequency", "!Ref NoSuchParameter", 1)
-    assert any(
-        finding.startswith("E1020") or finding.startswith("E3005") or "NoSuchParameter" in finding
-        for finding in findings(broken)
-    )
+    assert [finding.split(" ")[0] for finding in findings(broken)] == ["E1020"]
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda path: path.name)
@@ -60,6 +57,7 @@ def test_example_rules_trigger_as_the_managed_rule_table_says(template: Path) ->
         checked += 1
         assert ("MaximumExecutionFrequency" in properties) <= known.is_periodic
         assert ("Scope" in properties) <= known.is_change_triggered
-        assert set(properties["Scope"]["ComplianceResourceTypes"]) <= set(known.resource_types)
+        scope = properties.get("Scope", {}).get("ComplianceResourceTypes", [])
+        assert set(scope) <= set(known.resource_types)
         assert all(known.parameter(name) for name in properties.get("InputParameters", {}))
     assert checked >= 2
