@@ -100,7 +100,7 @@ def finding_rows(report: ComplianceReport) -> list[list[str]]:
     return [list(FINDING_COLUMNS), *(finding_row(finding) for finding in report.findings)]
 
 
-def _aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     return [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
@@ -113,22 +113,22 @@ def render_table(report: ComplianceReport) -> str:
         lines.append(filter_line(report))
     lines += [f"Warning: {warning}" for warning in report.warnings]
     lines += ["", f"{summary_title(report)}:"]
-    lines += _aligned(summary_rows(report))
+    lines += aligned(summary_rows(report))
     lines += ["", f"Non-compliant resources: {len(report.findings)}, newest first"]
     if report.findings:
-        lines += _aligned(finding_rows(report))
+        lines += aligned(finding_rows(report))
     return "\n".join(lines) + "\n"
 
 
-def _markdown_cell(value: str) -> str:
+def markdown_cell(value: str) -> str:
     return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def _markdown_table(rows: Sequence[Sequence[str]]) -> list[str]:
+def markdown_table(rows: Sequence[Sequence[str]]) -> list[str]:
     header, *body = rows
-    lines = ["| " + " | ".join(_markdown_cell(cell) for cell in header) + " |"]
+    lines = ["| " + " | ".join(markdown_cell(cell) for cell in header) + " |"]
     lines.append("|" + "|".join("---" for _ in header) + "|")
-    lines += ["| " + " | ".join(_markdown_cell(cell) for cell in row) + " |" for row in body]
+    lines += ["| " + " | ".join(markdown_cell(cell) for cell in row) + " |" for row in body]
     return lines
 
 
@@ -136,14 +136,14 @@ def render_markdown(report: ComplianceReport) -> str:
     lines = [f"# {title(report)}", ""]
     if filter_line(report):
         lines += [filter_line(report), ""]
-    lines += [f"> **Warning:** {_markdown_cell(warning)}" for warning in report.warnings]
+    lines += [f"> **Warning:** {markdown_cell(warning)}" for warning in report.warnings]
     if report.warnings:
         lines.append("")
     lines += [f"## {summary_title(report)}", ""]
-    lines += _markdown_table(summary_rows(report))
+    lines += markdown_table(summary_rows(report))
     lines += ["", f"## Non-compliant resources ({len(report.findings)}), newest first", ""]
     if report.findings:
-        lines += _markdown_table(finding_rows(report))
+        lines += markdown_table(finding_rows(report))
     else:
         lines.append("None.")
     return "\n".join(lines) + "\n"
@@ -199,4 +199,3 @@ def report_document(report: ComplianceReport) -> dict[str, Any]:
 
 def render_json(report: ComplianceReport) -> str:
     return json.dumps(report_document(report), indent=2) + "\n"
-
