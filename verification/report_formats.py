@@ -166,6 +166,17 @@ def report_document(report: ComplianceReport) -> dict[str, Any]:
         "filters": report.filters.as_dict(),
         "regions": list(report.regions),
         "checks": list(report.checks),
+        # What each row is: a custom check (its managed rules: the catalogue's stated equivalence, this
+        # project's claim), an AWS managed rule, or a conformance pack's rule.
+        "rules": [
+            {
+                "check": source.label,
+                "kind": source.kind,
+                "managedRules": list(source.identifiers),
+                **({"pack": source.pack} if source.pack else {}),
+            }
+            for source in report.sources.values()
+        ],
         "accounts": list(report.accounts),
         "warnings": list(report.warnings),
         "complete": not report.incomplete,

@@ -176,6 +176,24 @@ def test_managed_and_pack_rules_join_the_summary_and_findings(
         "managed:password-policy",
         f"pack:{PACK}:ENCRYPTED_VOLUMES",
     ]
+    assert document["rules"][3:] == [
+        {
+            "check": "managed:s3-versioning",
+            "kind": "managed",
+            "managedRules": ["S3_BUCKET_VERSIONING_ENABLED"],
+        },
+        {"check": "managed:password-policy", "kind": "managed", "managedRules": ["IAM_PASSWORD_POLICY"]},
+        {
+            "check": f"pack:{PACK}:ENCRYPTED_VOLUMES",
+            "kind": "pack",
+            "managedRules": ["ENCRYPTED_VOLUMES"],
+            "pack": PACK,
+        },
+    ]
+    assert (
+        document["rules"][0]["kind"] == "custom"
+        and "ENCRYPTED_VOLUMES" in document["rules"][0]["managedRules"]
+    )
     cells = {(c["check"], c["region"]): (c["compliant"], c["nonCompliant"]) for c in document["summary"]}
     assert cells[(f"pack:{PACK}:ENCRYPTED_VOLUMES", "us-east-1")] == (1, 1)
     assert cells[(f"pack:{PACK}:ENCRYPTED_VOLUMES", "us-west-2")] == (1, 0)
