@@ -4,15 +4,17 @@ service model, so the shapes are the ones AWS documents."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from botocore.stub import Stubber
 
+from verification import checks
 from verification.checks import check_conformance_pack, check_managed_rule
 from verification.organization import check_organization_conformance_pack, check_organization_managed_rule
-from verification.outputs import ManagedRuleOutput, OutputsError, parse_outputs
+from verification.outputs import ManagedRuleOutput, OrganizationOutputs, OutputsError, parse_outputs
 from verification.results import Verdict
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -24,6 +26,9 @@ BACKUP = ManagedRuleOutput(
     "efs-backup", "managed-dev--us-east-1-efs-backup", "EFS_IN_BACKUP_PLAN", "periodic"
 )
 PACK = "encryption-baseline-dev"
+ORGANIZATION = OrganizationOutputs(
+    ("r-ab12",), ("111122223333",), True, "member-role", ("stack-set",), "SELF"
+)
 PACK_ARN_PREFIX = f"arn:aws:config:us-east-1:{ACCOUNT}:conformance-pack"
 ORGANIZATION_RULE_ARN = f"arn:aws:config:us-east-1:{ACCOUNT}:organization-config-rule/x"
 
@@ -445,3 +450,74 @@ def test_malformed_managed_rules_or_packs_are_named(extra: dict[str, Any], expec
     with pytest.raises(OutputsError) as raised:
         parse_outputs(outputs(**extra))
     assert expected in str(raised.value)
+
+
+# --- the verify run ------------------------------------------------------------------------------
+
+
+def test_verify_gives_each_managed_rule_and_pack_its_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Account scope: one line per managed rule and per pack; organization scope: the deployment line
+    and the hub's copy for a rule, the organization pack's line for a pack."""
+    seen: list[tuple[str, str]] = []
+    # The probes are replaced: no AWS client is called.
+    no_client: Any = None
+
+    def recorded(kind: str) -> Any:
+        def probe(*args: Any) -> tuple[Verdict, str]:
+            seen.append((kind, str(args[1] if kind != "hub copy" else args[2])))
+            return Verdict.PASS, kind
+
+        return probe
+
+    for name, kind in [
+        ("check_managed_rule", "managed"),
+        ("check_conformance_pack", "pack"),
+        ("check_organization_managed_rule", "org managed"),
+        ("check_hub_managed_copy", "hub copy"),
+        ("check_organization_conformance_pack", "org pack"),
+    ]:
+        monkeypatch.setattr(checks, name, recorded(kind))
+    extra = {
+        "managedRules": {
+            "us-east-1": {
+                VOLUMES.name: {
+                    "ruleName": VOLUMES.rule_name,
+                    "identifier": "ENCRYPTED_VOLUMES",
+                    "trigger": "change",
+                }
+            }
+        },
+        "conformancePacks": {"us-east-1": [PACK]},
+    }
+    account = parse_outputs(outputs(**extra))
+    lines = [
+        (r.check, r.verdict) for r in checks._managed_rules(account, "us-east-1", no_client, no_client, NOW)
+    ]
+    lines += [(r.check, r.verdict) for r in checks._conformance_packs(account, "us-east-1", no_client, NOW)]
+    assert lines == [
+        (f"managed rule {VOLUMES.name}", Verdict.PASS),
+        (f"conformance pack {PACK}", Verdict.PASS),
+    ]
+    assert seen == [("managed", str(VOLUMES)), ("pack", PACK)]
+
+    seen.clear()
+    organization = replace(account, organization=ORGANIZATION)
+    lines = [
+        (r.check, r.verdict)
+        for r in checks._managed_rules(organization, "us-east-1", no_client, no_client, NOW)
+    ]
+    lines += [
+        (r.check, r.verdict) for r in checks._conformance_packs(organization, "us-east-1", no_client, NOW)
+    ]
+    assert lines == [
+        (f"org managed rule {VOLUMES.name}", Verdict.PASS),
+        (f"managed rule {VOLUMES.name}", Verdict.PASS),
+        (f"org conformance pack {PACK}", Verdict.PASS),
+    ]
+    # The hub account excluded: no copy of the rule to check there.
+    excluded = replace(account, organization=replace(ORGANIZATION, excluded_accounts=(ACCOUNT,)))
+    results = list(checks._managed_rules(excluded, "us-east-1", no_client, no_client, NOW))
+    assert [(r.check, r.verdict) for r in results] == [
+        (f"org managed rule {VOLUMES.name}", Verdict.PASS),
+        (f"managed rule {VOLUMES.name}", Verdict.SKIP),
+    ]
