@@ -213,14 +213,20 @@ def check_delivery(config: AwsClient, recording: RegionRecording, bucket: str) -
 
 
 def check_rule(config: AwsClient, rule: RuleOutput, stack_frequency: str, now: datetime) -> Finding:
-    name = rule.rule_name
+    described = _described_rule(config, rule.rule_name)
+    if described is None:
+        return Verdict.FAIL, f"rule {rule.rule_name} does not exist"
+    return _evaluating(config, described, _invokes(rule.function_arn), stack_frequency, now)
+
+
+def _described_rule(config: AwsClient, name: str) -> Mapping[str, Any] | None:
+    """The rule as DescribeConfigRules gives it; None when there is no such rule."""
     try:
-        described = config.describe_config_rules(ConfigRuleNames=[name])["ConfigRules"][0]
+        return dict(config.describe_config_rules(ConfigRuleNames=[name])["ConfigRules"][0])
     except AWS_CALL_ERRORS as error:
         if error_code(error) == "NoSuchConfigRuleException":
-            return Verdict.FAIL, f"rule {name} does not exist"
+            return None
         raise
-    return _evaluating(config, described, _invokes(rule.function_arn), stack_frequency, now)
 
 
 class HubRuleCopies:
@@ -264,13 +270,9 @@ def check_managed_rule(
     config: AwsClient, rule: ManagedRuleOutput, stack_frequency: str, now: datetime
 ) -> Finding:
     """An AWS managed rule of the stack is active, runs its identifier and evaluates as its trigger needs."""
-    name = rule.rule_name
-    try:
-        described = config.describe_config_rules(ConfigRuleNames=[name])["ConfigRules"][0]
-    except AWS_CALL_ERRORS as error:
-        if error_code(error) == "NoSuchConfigRuleException":
-            return Verdict.FAIL, f"rule {name} does not exist"
-        raise
+    described = _described_rule(config, rule.rule_name)
+    if described is None:
+        return Verdict.FAIL, f"rule {rule.rule_name} does not exist"
     periodic = rule.trigger != "change"
     return _evaluating(config, described, _runs_managed_rule(rule.identifier), stack_frequency, now, periodic)
 

@@ -151,8 +151,7 @@ def test_a_missing_managed_rule_fails(config: tuple[Any, Stubber]) -> None:
     )
 
 
-def test_an_organization_managed_rule_must_run_its_identifier(config: tuple[Any, Stubber]) -> None:
-    client, stubber = config
+def organization_rule(stubber: Stubber, identifier: str, excluded: list[str]) -> None:
     stubber.add_response(
         "describe_organization_config_rules",
         {
@@ -160,14 +159,18 @@ def test_an_organization_managed_rule_must_run_its_identifier(config: tuple[Any,
                 {
                     "OrganizationConfigRuleName": VOLUMES.rule_name,
                     "OrganizationConfigRuleArn": ORGANIZATION_RULE_ARN,
-                    "OrganizationManagedRuleMetadata": {
-                        "RuleIdentifier": "EBS_SNAPSHOT_PUBLIC_RESTORABLE_CHECK"
-                    },
+                    "OrganizationManagedRuleMetadata": {"RuleIdentifier": identifier},
+                    "ExcludedAccounts": excluded,
                 }
             ]
         },
         {"OrganizationConfigRuleNames": [VOLUMES.rule_name]},
     )
+
+
+def test_an_organization_managed_rule_must_run_its_identifier(config: tuple[Any, Stubber]) -> None:
+    client, stubber = config
+    organization_rule(stubber, "EBS_SNAPSHOT_PUBLIC_RESTORABLE_CHECK", [])
     assert check_organization_managed_rule(client, VOLUMES, []) == (
         Verdict.FAIL,
         f"organization rule {VOLUMES.rule_name} runs EBS_SNAPSHOT_PUBLIC_RESTORABLE_CHECK, "
@@ -177,20 +180,7 @@ def test_an_organization_managed_rule_must_run_its_identifier(config: tuple[Any,
 
 def test_an_organization_managed_rule_deployed_everywhere_passes(config: tuple[Any, Stubber]) -> None:
     client, stubber = config
-    stubber.add_response(
-        "describe_organization_config_rules",
-        {
-            "OrganizationConfigRules": [
-                {
-                    "OrganizationConfigRuleName": VOLUMES.rule_name,
-                    "OrganizationConfigRuleArn": ORGANIZATION_RULE_ARN,
-                    "OrganizationManagedRuleMetadata": {"RuleIdentifier": "ENCRYPTED_VOLUMES"},
-                    "ExcludedAccounts": ["111122223333"],
-                }
-            ]
-        },
-        {"OrganizationConfigRuleNames": [VOLUMES.rule_name]},
-    )
+    organization_rule(stubber, "ENCRYPTED_VOLUMES", ["111122223333"])
     stubber.add_response(
         "describe_organization_config_rule_statuses",
         {
