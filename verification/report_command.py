@@ -26,7 +26,7 @@ from verification.framework_formats import (
     render_framework_markdown,
     render_framework_table,
 )
-from verification.framework_report import FrameworkReport, framework_report
+from verification.framework_report import EVIDENCE_NOTE, FrameworkReport, framework_report
 from verification.html_report import render_framework_html, render_html
 from verification.outputs import ACCOUNT_ID_PATTERN, StackOutputs
 from verification.report_formats import render_csv, render_json, render_markdown, render_table
@@ -208,6 +208,9 @@ def report_main(argv: Sequence[str], clients: ClientFactory | None) -> int:
         print(f"wrote the {arguments.format} report to {arguments.output}", file=sys.stderr)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if framework is not None and arguments.format == "csv":
+        # Every other format carries the note in the report itself; a csv file has rows only.
+        print(f"note: {EVIDENCE_NOTE}", file=sys.stderr)
 
     if arguments.fail_on_noncompliant and report.findings:
         print(f"{len(report.findings)} non-compliant resource(s) (--fail-on-noncompliant)", file=sys.stderr)

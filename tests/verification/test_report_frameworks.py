@@ -322,9 +322,10 @@ def test_framework_table_states_the_total_and_that_passing_is_evidence_not_proof
 
 
 def test_framework_csv_markdown_and_html(
-    deployed_stack: dict[str, Any], aws_endpoint: str, tmp_path: Path
+    deployed_stack: dict[str, Any], aws_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, text = _framework_run(deployed_stack, aws_endpoint, tmp_path, "csv")
+    assert f"note: {EVIDENCE_NOTE}\n" in capsys.readouterr().err
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [(row["control"], row["status"], row["compliant"], row["non_compliant"]) for row in rows] == [
         ("1.1", "FAIL", "2", "1"),
