@@ -278,7 +278,7 @@ def _placement_problems(
                 else "; drop it or those regions"
             )
         )
-    if rule.rule.is_global and primary_region in REGIONS_WITHOUT_GLOBAL_IAM_RECORDING:
+    if rule.rule.on_global_iam_types and primary_region in REGIONS_WITHOUT_GLOBAL_IAM_RECORDING:
         problems.append(
             f"{where}: runs in the primary region only, and primaryRegion {primary_region} is a Region where "
             "Config cannot record the global IAM resource types (it opened after February 2022, per "

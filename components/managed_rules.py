@@ -41,9 +41,13 @@ class ManagedRule:
     page: str
     trigger: str
     resource_types: tuple[str, ...]
-    # The page tells to deploy the rule in one Region only: it reports on global IAM resource types, and a
-    # periodic rule on them evaluates in every Region it is added to.
+    # It evaluates a global or account-level resource, so one Region (the primary) runs it. The pages of
+    # the rules on global IAM resource types say so: a periodic rule on them evaluates in every Region it
+    # is added to.
     is_global: bool
+    # It reports on the global IAM resource types, which Config records only in Regions it served before
+    # February 2022 (the rules' pages).
+    on_global_iam_types: bool
     parameters: tuple[Parameter, ...]
     unavailable_regions: frozenset[str]
     # False where the page's list of Regions could be read only in part.
@@ -68,6 +72,7 @@ def _rule(entry: Mapping[str, Any]) -> ManagedRule:
         trigger=entry["trigger"],
         resource_types=tuple(entry["resourceTypes"]),
         is_global=entry["global"],
+        on_global_iam_types=entry.get("globalIamTypes", False),
         parameters=tuple(
             Parameter(name=p["name"], type=p["type"], required=p["required"], default=p["default"])
             for p in entry["parameters"]

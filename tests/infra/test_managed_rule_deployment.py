@@ -280,3 +280,23 @@ def test_patterns_do_not_grow_with_the_number_of_managed_rules(account_17: Deplo
         for name, rule in rules.items():
             assert rule.inputs["eventPattern"] == baseline[name].inputs["eventPattern"]
             assert len(rule.inputs["eventPattern"]) <= 2048
+
+
+def test_a_rule_triggered_both_ways_is_scoped_and_scheduled() -> None:
+    rules = [{"identifier": "S3_BUCKET_PUBLIC_READ_PROHIBITED", "frequency": "Twelve_Hours"}]
+    deployment = run_program({**DEV_CONFIG, "managedRules": rules})
+    rule = next(r for r in managed(deployment) if deployment.region_of(r) == PRIMARY)
+    assert rule.inputs["scope"] == {"complianceResourceTypes": ["AWS::S3::Bucket"]}
+    assert rule.inputs["maximumExecutionFrequency"] == "Twelve_Hours"
+    assert (
+        deployment.outputs["managedRules"][PRIMARY]["s3-bucket-public-read-prohibited"]["trigger"] == "both"
+    )
+
+
+def test_an_account_level_rule_runs_in_the_primary_region_only() -> None:
+    deployment = run_program(
+        {**DEV_CONFIG, "managedRules": [{"identifier": "MULTI_REGION_CLOUD_TRAIL_ENABLED"}]}
+    )
+    assert names_by_region(deployment) == {
+        PRIMARY: {f"managed-dev--{PRIMARY}-multi-region-cloud-trail-enabled"}
+    }

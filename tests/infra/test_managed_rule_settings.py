@@ -154,8 +154,11 @@ def test_a_global_rule_needs_a_primary_region_where_config_records_global_iam_ty
     assert [p for p in found if f"primaryRegion {primary} is a Region where Config cannot record" in p], found
 
 
-def test_a_regional_rule_does_not_care_where_global_types_are_recorded() -> None:
+def test_a_rule_not_on_global_iam_types_does_not_care_where_they_are_recorded() -> None:
     assert parse([{"identifier": "S3_BUCKET_VERSIONING_ENABLED"}], regions=["eu-central-2", "us-east-1"])
+    # Account-level, so in the primary region only, but not on the IAM types.
+    trail = parse([{"identifier": "MULTI_REGION_CLOUD_TRAIL_ENABLED"}], regions=["eu-central-2", "us-east-1"])
+    assert trail.managed_rules[0].regions(trail.regions, trail.primary_region) == ("eu-central-2",)
 
 
 def test_organization_rule_names_must_fit_64_characters() -> None:
