@@ -74,7 +74,7 @@ class ManagedRuleSetting:
         return self.resource_types or self.rule.resource_types
 
     def regions(self, regions: Sequence[str], primary_region: str) -> tuple[str, ...]:
-        """Where the rule runs: only the primary region for a rule on global resources."""
+        """Where the rule runs: only the primary region for a rule on a global or account-level resource."""
         return (primary_region,) if self.rule.is_global else tuple(regions)
 
     def input_parameters(self) -> str | None:
@@ -213,6 +213,8 @@ def read_managed_rules(
         if rule is not None:
             rules.append(rule)
     problems += _duplicate_names(rules)
+    if is_organization:
+        problems += _names_extending_others(rules)
     for rule in rules:
         problems += _placement_problems(rule, suffix, regions, primary_region, is_organization)
     return tuple(rules), problems
@@ -259,6 +261,20 @@ def _duplicate_names(rules: Sequence[ManagedRuleSetting]) -> list[str]:
     return [
         f"{SETTING} uses the name {name!r} more than once (give each rule of one identifier its own name)"
         for name in repeated
+    ]
+
+
+def _names_extending_others(rules: Sequence[ManagedRuleSetting]) -> list[str]:
+    """Config names each account's copy of an organization rule ``OrgConfigRule-<name>-<random suffix>``
+    (components/naming.py): with names ``x`` and ``x-y``, the copies of ``x-y`` start like those of ``x``,
+    and the copies could not be told apart by name."""
+    names = sorted({rule.name for rule in rules})
+    return [
+        f"{SETTING}: in organization scope no name may start with another followed by a hyphen "
+        f"({longer!r} starts with {shorter!r}-): their accounts' copies could not be told apart"
+        for shorter in names
+        for longer in names
+        if longer.startswith(f"{shorter}-")
     ]
 
 

@@ -174,6 +174,20 @@ def test_organization_rule_names_must_fit_64_characters() -> None:
     assert parse(rule, regions=["us-east-1", "ap-southeast-2"])
 
 
+def test_organization_names_may_not_extend_one_another() -> None:
+    organization = {"scope": "organization", "memberOrganizationalUnits": ["r-ab12"]}
+    rules = [
+        {"identifier": "ENCRYPTED_VOLUMES", "name": "ebs"},
+        {"identifier": "ENCRYPTED_VOLUMES", "name": "ebs-kms", "parameters": {"kmsId": "k"}},
+    ]
+    found = problems_of(rules, **organization)
+    assert (
+        "managedRules: in organization scope no name may start with another followed by a hyphen "
+        "('ebs-kms' starts with 'ebs'-): their accounts' copies could not be told apart"
+    ) in found
+    assert parse(rules)  # account scope names each rule exactly
+
+
 def test_every_problem_is_reported_together_with_the_other_settings_problems() -> None:
     found = problems_of(
         [{"identifier": "NOPE"}, {"identifier": "ENCRYPTED_VOLUMES", "frequency": "One_Hour"}],
