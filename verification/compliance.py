@@ -322,6 +322,9 @@ def _rule_matcher(rule_names: RuleNames, pack_rules: RuleNames) -> Callable[[str
     for (name, region), (source, copied) in rule_names.items():
         if copied:
             prefixes.setdefault(region, []).append((f"{ORGANIZATION_RULE_PREFIX}{name}-", source.label))
+    # Managed rule names may hold hyphens (s3-versioning, s3-versioning-2): the longest prefix is the rule's.
+    for candidates in prefixes.values():
+        candidates.sort(key=lambda candidate: len(candidate[0]), reverse=True)
 
     def label_of(name: str, region: str) -> str | None:
         if (name, region) in exact:
