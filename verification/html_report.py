@@ -215,19 +215,7 @@ def render_html(report: ComplianceReport) -> str:
     non_compliant = sum(counts.non_compliant for counts in report.counts.values())
     meta = escape(filter_line(report) or f"{len(report.regions)} region(s), {len(report.checks)} check(s)")
     warnings = "".join(f'<p class="warning">Warning: {escape(warning)}</p>' for warning in report.warnings)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title(report))}</title>
-<style>{STYLE}</style>
-</head>
-<body>
-<main>
-<h1>{escape(title(report))}</h1>
-<p class="meta">{meta}</p>
+    body = f"""<p class="meta">{meta}</p>
 {warnings}
 <div class="totals">
 <div class="total good"><b>{compliant}</b>compliant resources</div>
@@ -240,8 +228,5 @@ def render_html(report: ComplianceReport) -> str:
 <h2>Compliant / non-compliant per {"account, " if report.by_account else ""}check and region</h2>
 {_heatmap(report)}
 <h2>Non-compliant resources ({non_compliant}), newest first</h2>
-{_findings(report)}
-</main>
-</body>
-</html>
-"""
+{_findings(report)}"""
+    return _page(title(report), body)
