@@ -25,7 +25,7 @@ from components.settings import (
 
 ROOT = Path(__file__).resolve().parents[2]
 VALID = {"environmentSuffix": "dev", "resourceTags": '["Owner=platform"]'}
-LIST_OF_OBJECT_KEYS = {"managedRules"}
+LIST_OF_OBJECT_KEYS = {"managedRules", "conformancePacks"}
 
 
 def as_pulumi_config(values: dict[str, Any]) -> dict[str, str]:
