@@ -88,7 +88,8 @@ def deploy_conformance_packs(
     child: pulumi.ResourceOptions,
 ) -> list[pulumi.Output[str]]:
     """Every pack of the settings in this region, once ``after`` (the recorder started; in organization
-    scope the member baseline) is in place: Config evaluates a pack's rules only where it records."""
+    scope the member baseline) is in place: the Config guide's conformance pack "Prerequisites" ask for
+    recording to be on before a pack is deployed."""
     packs = settings.conformance_packs
     if not packs:
         return []
