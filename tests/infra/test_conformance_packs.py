@@ -114,7 +114,9 @@ def test_the_alert_path_matches_the_pack_rules_as_config_renames_them(small: Dep
     """Config renames a pack's rules to <template name>-conformance-pack-<id> (observed, not documented:
     docs/conformance-packs.md); the prefix the program gives the template names is what the alert rules
     match, in the rule's region (forwarding) and in the hub."""
-    renamed = f"managed-dev--{region}-ebs-volumes-encrypted-conformance-pack-ab12cd34"
+    (pack,) = in_region(small, PACK, region)
+    deployed = json.loads(pack.inputs["templateBody"])["Resources"]["EbsVolumesEncrypted"]["Properties"]
+    renamed = f"{deployed['ConfigRuleName']}-conformance-pack-ab12cd34"
     alert_rules = [
         rule
         for rule in small.of_type("aws:cloudwatch/eventRule:EventRule")
@@ -125,7 +127,9 @@ def test_the_alert_path_matches_the_pack_rules_as_config_renames_them(small: Dep
         assert matches(rule, compliance_change(renamed, region))
         assert not matches(rule, compliance_change(renamed, region, "COMPLIANT"))
         # Another stack's pack (suffix dev2) and the template's bare name stay out.
-        assert not matches(rule, compliance_change(renamed.replace("-dev--", "-dev2--"), region))
+        assert not matches(
+            rule, compliance_change(f"managed-dev2--{region}-ebs-volumes-encrypted-cp-1", region)
+        )
         assert not matches(rule, compliance_change("ebs-volumes-encrypted-conformance-pack-ab12cd34", region))
 
 
