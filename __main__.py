@@ -56,6 +56,16 @@ pulumi.export(
         for region, component in regions.items()
     },
 )
+pulumi.export(
+    "conformancePacks", {region: component.conformance_packs for region, component in regions.items()}
+)
+pulumi.export(
+    "managedRules",
+    {
+        region: {rule: deployed.output() for rule, deployed in component.managed_rules.items()}
+        for region, component in regions.items()
+    },
+)
 if members is not None:
     pulumi.export(
         "organization",

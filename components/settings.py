@@ -19,7 +19,9 @@ import pulumi
 from evaluators.exceptions import ResourceException
 
 from components import naming, tags
+from components.conformance_packs import ConformancePack, read_conformance_packs
 from components.exception_settings import DEFAULT_MAX_EXCEPTION_DAYS, exception_warnings, read_exceptions
+from components.managed_rule_settings import ManagedRuleSetting, read_managed_rules
 from components.rule_parameters import rule_parameter_problems
 
 NAMESPACE = "config-compliance"
@@ -151,6 +153,10 @@ class Settings:
     # Resources that may stay non-compliant, each until its expiry (docs/exceptions.md).
     exceptions: tuple[ResourceException, ...]
     max_exception_days: int
+    # docs/conformance-packs.md; not declared in Pulumi.yaml (a list of objects), so the default is here.
+    conformance_packs: tuple[ConformancePack, ...] = ()
+    # docs/managed-rules.md; not declared in Pulumi.yaml (a list of objects), so the default is here.
+    managed_rules: tuple[ManagedRuleSetting, ...] = ()
 
     @property
     def is_organization(self) -> bool:
@@ -290,6 +296,8 @@ KNOWN_KEYS = (
     "delegatedAdministrator",
     "exceptions",
     "maxExceptionDays",
+    "conformancePacks",
+    "managedRules",
 )
 
 
@@ -308,6 +316,18 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
         raw, regions=regions, organization=scope == ORGANIZATION_SCOPE, max_days=max_exception_days
     )
     problems.extend(exceptions.problems)
+    packs, pack_problems = read_conformance_packs(
+        raw.get("conformancePacks"), suffix, regions, scope == ORGANIZATION_SCOPE
+    )
+    problems.extend(pack_problems)
+    managed_rules, managed_rule_problems = read_managed_rules(
+        raw.get("managedRules"),
+        suffix=suffix,
+        regions=regions,
+        primary_region=primary,
+        is_organization=read.string("scope", ACCOUNT_SCOPE) == ORGANIZATION_SCOPE,
+    )
+    problems.extend(managed_rule_problems)
     settings = Settings(
         regions=regions,
         primary_region=primary,
@@ -336,6 +356,8 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
         delegated_administrator=read.boolean("delegatedAdministrator", False),
         exceptions=exceptions.exceptions,
         max_exception_days=max_exception_days,
+        conformance_packs=packs,
+        managed_rules=managed_rules,
     )
     problems.extend(_validate(settings, frozenset(read.unreadable)))
     problems.extend(_scope_problems(settings, frozenset(read.unreadable)))

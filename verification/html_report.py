@@ -14,6 +14,8 @@ from __future__ import annotations
 from html import escape
 
 from verification.compliance import ComplianceReport, Counts
+from verification.framework_formats import CONTROL_COLUMNS, control_row, framework_title, source_line
+from verification.framework_report import CLAIM_NOTE, EVIDENCE_NOTE, FAIL, PASS, FrameworkReport
 from verification.report_formats import (
     EXCEPTED_COLUMNS,
     EXCEPTION_COLUMNS,
@@ -78,6 +80,10 @@ td.id { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; word-break:
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin: 0 4px 0 10px; }
 svg text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; fill: #1f2328; }
 svg text.region { font-weight: 600; }
+.note { border-left: 4px solid #0969da; background: #ddf4ff; padding: 8px 12px; margin: 10px 0; }
+table.controls td { font-size: 13px; }
+td.status { font-weight: 600; white-space: nowrap; }
+td.status.pass { color: #2e7d32; } td.status.fail { color: #c62828; } td.status.none { color: #57606a; }
 """
 
 
@@ -234,25 +240,71 @@ def _exceptions(report: ComplianceReport) -> str:
     return _table("exceptions", EXCEPTION_COLUMNS, rows, {0: "id", STATUS_COLUMN: "status"})
 
 
-def render_html(report: ComplianceReport) -> str:
-    compliant = sum(counts.compliant for counts in report.counts.values())
-    excepted = sum(counts.excepted for counts in report.counts.values())
-    non_compliant = sum(counts.non_compliant for counts in report.counts.values())
-    meta = escape(filter_line(report) or f"{len(report.regions)} region(s), {len(report.checks)} check(s)")
-    warnings = "".join(f'<p class="warning">Warning: {escape(warning)}</p>' for warning in report.warnings)
+def _page(title: str, body: str) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title(report))}</title>
+<title>{escape(title)}</title>
 <style>{STYLE}</style>
 </head>
 <body>
 <main>
-<h1>{escape(title(report))}</h1>
-<p class="meta">{meta}</p>
+<h1>{escape(title)}</h1>
+{body}
+</main>
+</body>
+</html>
+"""
+
+
+def _status_class(status: str) -> str:
+    return {PASS: "pass", FAIL: "fail"}.get(status, "none")
+
+
+def render_framework_html(framework_report: FrameworkReport) -> str:
+    """One row per control: status, resources, supporting rules (custom checks as this project's claim)."""
+    report = framework_report.report
+    meta = [source_line(framework_report), filter_line(report)]
+    header = "".join(f"<th>{escape(column)}</th>" for column in CONTROL_COLUMNS)
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="status {_status_class(result.status)}">{escape(cell)}</td>'
+            if number == 1
+            else f"<td>{escape(cell)}</td>"
+            for number, cell in enumerate(control_row(result))
+        )
+        + "</tr>"
+        for result in framework_report.controls
+    )
+    body = (
+        "".join(f'<p class="meta">{escape(line)}</p>' for line in meta if line)
+        + "".join(f'<p class="warning">Warning: {escape(warning)}</p>' for warning in report.warnings)
+        + f'<p class="note" id="evidence-note"><b>{escape(EVIDENCE_NOTE)}</b></p>'
+        + f'<p class="note" id="claim-note">{escape(CLAIM_NOTE)}</p>'
+        + '<div class="totals">'
+        + f'<div class="total good" id="passing"><b>{framework_report.passing}</b>controls passing</div>'
+        + f'<div class="total" id="with-evidence"><b>{framework_report.with_evidence}</b>'
+        + "controls with evidence</div>"
+        + f'<div class="total"><b>{len(framework_report.controls)}</b>controls in the mapping</div></div>'
+        + f'<p id="total">{escape(framework_report.total())}</p>'
+        + "<h2>Controls</h2>"
+        + f'<table class="controls" id="controls"><thead><tr>{header}</tr></thead>'
+        + f"<tbody>{rows}</tbody></table>"
+    )
+    return _page(framework_title(framework_report), body)
+
+
+def render_html(report: ComplianceReport) -> str:
+    compliant = sum(counts.compliant for counts in report.counts.values())
+    excepted = sum(counts.excepted for counts in report.counts.values())
+    non_compliant = sum(counts.non_compliant for counts in report.counts.values())
+    meta = escape(filter_line(report) or f"{len(report.regions)} region(s), {len(report.checks)} check(s)")
+    warnings = "".join(f'<p class="warning">Warning: {escape(warning)}</p>' for warning in report.warnings)
+    body = f"""<p class="meta">{meta}</p>
 {warnings}
 <div class="totals">
 <div class="total good"><b>{compliant}</b>compliant resources</div>
@@ -270,8 +322,5 @@ def render_html(report: ComplianceReport) -> str:
 <h2>Excepted resources ({len(report.excepted)}), newest first</h2>
 {_excepted(report)}
 <h2>{escape(exceptions_title(report))}</h2>
-{_exceptions(report)}
-</main>
-</body>
-</html>
-"""
+{_exceptions(report)}"""
+    return _page(title(report), body)

@@ -24,6 +24,13 @@ and each ``ruleName`` is the name of an organization rule (PutOrganizationConfig
 ``"exceptions"`` is the stack's list of exceptions, as ``evaluators.exceptions.to_document`` writes it
 (``[{"id": ..., "check": ..., "expires": "YYYY-MM-DD", ...}]``); outputs of stacks older than exceptions
 have none, which means no exceptions.
+Optional, absent from stacks older than them (then none)::
+
+    "managedRules": {"<region>": {"<name>": {"ruleName": ..., "identifier": "ENCRYPTED_VOLUMES",
+                                             "trigger": "change" | "periodic" | "both"}}},
+    "conformancePacks": {"<region>": ["<pack name>", ...]}
+
+(in organization scope, organization managed rules and organization conformance packs).
 Keys the checks do not use are ignored; anything else that differs is reported, all problems at once.
 """
 
@@ -34,7 +41,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from evaluators.exceptions import InvalidExceptionsDocument, ResourceException, from_document
@@ -83,6 +90,20 @@ class RuleOutput:
 
 
 @dataclass(frozen=True)
+class ManagedRuleOutput:
+    """An AWS managed rule of the stack: the user's name for it, its Config rule name, what it runs."""
+
+    name: str
+    rule_name: str
+    identifier: str
+    # change, periodic or both (components/managed_rules.py).
+    trigger: str
+
+
+MANAGED_RULE_TRIGGERS = ("change", "periodic", "both")
+
+
+@dataclass(frozen=True)
 class AlertPath:
     """A region's part of the alert path: its EventBridge rules, their dead-letter queue, its alarms."""
 
@@ -122,6 +143,8 @@ class StackOutputs:
     # Set exactly when ``scope`` is "organization".
     organization: OrganizationOutputs | None = None
     exceptions: tuple[ResourceException, ...] = ()
+    managed_rules: Mapping[str, tuple[ManagedRuleOutput, ...]] = field(default_factory=dict)
+    conformance_packs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def topic_region(self) -> str:
@@ -208,6 +231,14 @@ def parse_outputs(data: object, source: str = "stack outputs") -> StackOutputs:
     scope = reader.scope(data)
     organization = reader.organization(data, scope)
     exceptions = reader.exceptions(data)
+    managed_rules = {
+        region: reader.managed_rules(value, f"managedRules.{region}")
+        for region, value in reader.optional_by_region(data, "managedRules", regions).items()
+    }
+    conformance_packs = {
+        region: reader.pack_names(value, f"conformancePacks.{region}")
+        for region, value in reader.optional_by_region(data, "conformancePacks", regions).items()
+    }
     if reader.problems:
         listed = "\n".join(f"  - {problem}" for problem in reader.problems)
         raise OutputsError(f"stack outputs from {source} are unusable:\n{listed}")
@@ -226,6 +257,8 @@ def parse_outputs(data: object, source: str = "stack outputs") -> StackOutputs:
         scope=scope,
         organization=organization,
         exceptions=exceptions,
+        managed_rules=managed_rules,
+        conformance_packs=conformance_packs,
     )
 
 
@@ -302,6 +335,45 @@ class _Reader:
             if region not in section:
                 self.problem(f"missing key '{key}.{region}'")
         return {region: section[region] for region in regions if region in section}
+
+    def optional_by_region(
+        self, data: Mapping[str, object], key: str, regions: tuple[str, ...]
+    ) -> dict[str, object]:
+        """A per-region section that stacks older than it do not export: absent means empty everywhere."""
+        if key not in data:
+            return {}
+        return self.by_region(data, key, regions)
+
+    def managed_rules(self, value: object, path: str) -> tuple[ManagedRuleOutput, ...]:
+        if not isinstance(value, dict):
+            self.problem(f"'{path}' must be an object keyed by the rules' names, got {value!r}")
+            return ()
+        rules = []
+        for name, rule in value.items():
+            if not isinstance(rule, dict):
+                self.problem(f"'{path}.{name}' must be an object with 'ruleName', 'identifier', 'trigger'")
+                continue
+            trigger = rule.get("trigger")
+            if trigger not in MANAGED_RULE_TRIGGERS:
+                self.problem(
+                    f"'{path}.{name}.trigger' must be one of {', '.join(MANAGED_RULE_TRIGGERS)}, "
+                    f"got {trigger!r}"
+                )
+            rules.append(
+                ManagedRuleOutput(
+                    name=name,
+                    rule_name=self.text(rule, "ruleName", f"{path}.{name}.ruleName"),
+                    identifier=self.text(rule, "identifier", f"{path}.{name}.identifier"),
+                    trigger=str(trigger),
+                )
+            )
+        return tuple(rules)
+
+    def pack_names(self, value: object, path: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(name, str) and name for name in value):
+            self.problem(f"'{path}' must be a list of conformance pack names, got {value!r}")
+            return ()
+        return tuple(value)
 
     def recording(self, value: object, path: str) -> RegionRecording:
         unmanaged = RegionRecording(managed=False, recorder_name=None, delivery_channel_name=None)

@@ -184,7 +184,7 @@ def exceptions_title(report: ComplianceReport) -> str:
     return f"Exceptions: {len(report.exceptions)} listed; {', '.join(counts)}"
 
 
-def _aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     return [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
@@ -197,28 +197,28 @@ def render_table(report: ComplianceReport) -> str:
         lines.append(filter_line(report))
     lines += [f"Warning: {warning}" for warning in report.warnings]
     lines += ["", f"{summary_title(report)}:"]
-    lines += _aligned(summary_rows(report))
+    lines += aligned(summary_rows(report))
     lines += ["", f"Non-compliant resources: {len(report.findings)}, newest first"]
     if report.findings:
-        lines += _aligned(finding_rows(report))
+        lines += aligned(finding_rows(report))
     lines += ["", f"Excepted resources: {len(report.excepted)}, newest first"]
     if report.excepted:
-        lines += _aligned(excepted_rows(report))
+        lines += aligned(excepted_rows(report))
     lines += ["", exceptions_title(report)]
     if report.exceptions:
-        lines += _aligned(exception_rows(report))
+        lines += aligned(exception_rows(report))
     return "\n".join(lines) + "\n"
 
 
-def _markdown_cell(value: str) -> str:
+def markdown_cell(value: str) -> str:
     return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def _markdown_table(rows: Sequence[Sequence[str]]) -> list[str]:
+def markdown_table(rows: Sequence[Sequence[str]]) -> list[str]:
     header, *body = rows
-    lines = ["| " + " | ".join(_markdown_cell(cell) for cell in header) + " |"]
+    lines = ["| " + " | ".join(markdown_cell(cell) for cell in header) + " |"]
     lines.append("|" + "|".join("---" for _ in header) + "|")
-    lines += ["| " + " | ".join(_markdown_cell(cell) for cell in row) + " |" for row in body]
+    lines += ["| " + " | ".join(markdown_cell(cell) for cell in row) + " |" for row in body]
     return lines
 
 
@@ -226,24 +226,24 @@ def render_markdown(report: ComplianceReport) -> str:
     lines = [f"# {title(report)}", ""]
     if filter_line(report):
         lines += [filter_line(report), ""]
-    lines += [f"> **Warning:** {_markdown_cell(warning)}" for warning in report.warnings]
+    lines += [f"> **Warning:** {markdown_cell(warning)}" for warning in report.warnings]
     if report.warnings:
         lines.append("")
     lines += [f"## {summary_title(report)}", ""]
-    lines += _markdown_table(summary_rows(report))
+    lines += markdown_table(summary_rows(report))
     lines += ["", f"## Non-compliant resources ({len(report.findings)}), newest first", ""]
     if report.findings:
-        lines += _markdown_table(finding_rows(report))
+        lines += markdown_table(finding_rows(report))
     else:
         lines.append("None.")
     lines += ["", f"## Excepted resources ({len(report.excepted)}), newest first", ""]
     if report.excepted:
-        lines += _markdown_table(excepted_rows(report))
+        lines += markdown_table(excepted_rows(report))
     else:
         lines.append("None.")
     lines += ["", f"## {exceptions_title(report)}", ""]
     if report.exceptions:
-        lines += _markdown_table(exception_rows(report))
+        lines += markdown_table(exception_rows(report))
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -313,6 +313,17 @@ def report_document(report: ComplianceReport) -> dict[str, Any]:
         "filters": report.filters.as_dict(),
         "regions": list(report.regions),
         "checks": list(report.checks),
+        # What each row is: a custom check (its managed rules: the catalogue's stated equivalence, this
+        # project's claim), an AWS managed rule, or a conformance pack's rule.
+        "rules": [
+            {
+                "check": source.label,
+                "kind": source.kind,
+                "managedRules": list(source.identifiers),
+                **({"pack": source.pack} if source.pack else {}),
+            }
+            for source in report.sources.values()
+        ],
         "accounts": list(report.accounts),
         "warnings": list(report.warnings),
         "complete": not report.incomplete,
@@ -337,4 +348,3 @@ def report_document(report: ComplianceReport) -> dict[str, Any]:
 
 def render_json(report: ComplianceReport) -> str:
     return json.dumps(report_document(report), indent=2) + "\n"
-

@@ -41,7 +41,7 @@ from components.settings import (
 ROOT = Path(__file__).resolve().parents[2]
 # Lists of objects: declaring them needs Pulumi CLI 3.186 or later (pulumi/pulumi#20129); the code owns
 # their default.
-UNDECLARED_KEYS = {"exceptions"}
+UNDECLARED_KEYS = {"exceptions", "managedRules", "conformancePacks"}
 VALID = {"environmentSuffix": "dev", "resourceTags": '["Owner=platform"]'}
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 

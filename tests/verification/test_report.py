@@ -227,7 +227,7 @@ def test_filters_the_stack_does_not_have_are_refused(
     assert status == 2
     assert capsys.readouterr().err == (
         "error: --region ap-south-1: the stack's regions are us-east-1, us-west-2, eu-west-1; "
-        "--check logging: the stack's checks are encryption, required-tags, backup; "
+        "--check logging: the stack's checks and managed rules are encryption, required-tags, backup; "
         "--resource-type Volume: expected a type like AWS::EC2::Volume\n"
     )
     assert clients.calls == ["GetCallerIdentity"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,9 +21,18 @@ from exception_estate import LAPSED, LISTED, NOW, PUBLIC, SCRATCH, TODAY
 from headless_chromium import chromium_path, visit
 from moto_stack import example_outputs
 
-from verification.compliance import ComplianceReport, Counts, Filters, ResourceResult
+from components.frameworks import Control, Framework
+from verification.compliance import (
+    ComplianceReport,
+    Counts,
+    EvaluatedResource,
+    Filters,
+    ResourceResult,
+    check_source,
+)
 from verification.exception_review import ReportScope, review
-from verification.html_report import render_html
+from verification.framework_report import EVIDENCE_NOTE, FrameworkReport, framework_report
+from verification.html_report import render_framework_html, render_html
 from verification.outputs import parse_outputs
 
 pytestmark = pytest.mark.skipif(
@@ -204,3 +214,69 @@ def test_the_browser_check_catches_a_page_that_fetches(tmp_path: Path) -> None:
     seen = visit(page, LAYOUT)
 
     assert any("Content Security Policy" in error for error in seen.errors), seen.errors
+
+
+# What the per-control page shows, read from its DOM once loaded.
+CONTROLS_LAYOUT = """JSON.stringify({
+  title: document.title,
+  rows: Array.from(document.querySelectorAll('#controls tbody tr')).map(row => row.innerText),
+  statusColours: Array.from(document.querySelectorAll('#controls td.status')).map(
+    cell => getComputedStyle(cell).color),
+  note: document.getElementById('evidence-note').innerText,
+  noteVisible: document.getElementById('evidence-note').getBoundingClientRect().height > 0,
+  passing: document.querySelector('#passing b').innerText,
+  withEvidence: document.querySelector('#with-evidence b').innerText,
+})"""
+
+
+def sample_framework_report() -> FrameworkReport:
+    """The sample report seen through a small framework (the page docs/report.md shows)."""
+    report = sample_report()
+    framework = Framework(
+        key="sample",
+        title="Sample framework",
+        version="v1",
+        source="https://docs.aws.amazon.com/config/latest/developerguide/operational-best-practices-for-sample.html",
+        retrieved="2026-12-06",
+        controls=(
+            Control("3.4", "Stored data is encrypted", ("ENCRYPTED_VOLUMES", "RDS_STORAGE_ENCRYPTED")),
+            Control("10.1", "Backups exist", ("DB_INSTANCE_BACKUP_ENABLED",)),
+            Control("8.2", "Passwords are strong", ("IAM_PASSWORD_POLICY",)),
+        ),
+    )
+    sources = {check: check_source(check) for check in report.checks}
+    evaluated = tuple(
+        EvaluatedResource(
+            check, "123456789012", region, "AWS::EC2::Volume", f"vol-{check}-{region}", compliance
+        )
+        for (check, region), compliance in {
+            ("encryption", "us-east-1"): "NON_COMPLIANT",
+            ("encryption", "us-west-2"): "COMPLIANT",
+            ("backup", "eu-west-1"): "COMPLIANT",
+        }.items()
+    )
+    return framework_report(replace(report, sources=sources, evaluated=evaluated), framework)
+
+
+def test_the_framework_page_shows_each_control_and_states_evidence_is_not_proof(tmp_path: Path) -> None:
+    page = tmp_path / "controls.html"
+    page.write_text(render_framework_html(sample_framework_report()), encoding="utf-8")
+
+    seen = visit(page, CONTROLS_LAYOUT)
+
+    assert seen.errors == []
+    assert seen.requests == [page.resolve().as_uri()]
+    layout = json.loads(seen.value)
+    assert layout["title"].startswith("Sample framework v1: controls supported by the stack's rules")
+    assert [row.split("\t")[:5] for row in layout["rows"]] == [
+        ["3.4", "FAIL", "1", "0", "1"],
+        ["10.1", "PASS", "1", "0", "0"],
+        ["8.2", "NO RULE", "0", "0", "0"],
+    ]
+    assert "this project's claim" in layout["rows"][0]
+    # FAIL red, PASS green, NO RULE grey (the page's status colours).
+    assert layout["statusColours"] == ["rgb(198, 40, 40)", "rgb(46, 125, 50)", "rgb(87, 96, 106)"]
+    assert layout["note"] == EVIDENCE_NOTE and layout["noteVisible"]
+    assert (layout["passing"], layout["withEvidence"]) == ("1", "2")
+    if os.environ.get("FRAMEWORK_SCREENSHOT"):
+        Path(os.environ["FRAMEWORK_SCREENSHOT"]).write_bytes(seen.screenshot)
