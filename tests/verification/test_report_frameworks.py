@@ -432,6 +432,7 @@ def test_a_resource_counts_once_per_control_non_compliant_over_excepted_over_com
         for region, compliance in zip(("us-east-1", "us-east-1"), pair, strict=True)
     )
     sources = {"encryption": check_source("encryption")}
-    (result,) = framework_report(with_fields(report, sources=sources, evaluated=evaluated), framework).controls
+    merged = with_fields(report, sources=sources, evaluated=evaluated)
+    (result,) = framework_report(merged, framework).controls
     assert (result.counts.compliant, result.counts.excepted, result.counts.non_compliant) == (1, 2, 1)
     assert result.status == "FAIL"
