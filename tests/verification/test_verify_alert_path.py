@@ -177,15 +177,17 @@ def test_an_alarm_in_alarm_fails_with_its_reason(
     )
 
 
-def test_an_unreadable_metric_is_a_problem_not_a_pass(now: datetime) -> None:
+def check_with_metric_statuses(statuses: list[str], now: datetime) -> tuple[Verdict, str]:
+    """The check of us-west-2 with GetMetricData answering no values and these status codes in query
+    order (the last one repeated); an empty queue and alarms in OK."""
     path = parse_outputs(example_outputs()).alert_path["us-west-2"]
     cloudwatch, sqs = stubbed_client("cloudwatch"), stubbed_client("sqs")
     queries = metric_queries(path.rule_names, None)
+    codes = statuses + statuses[-1:] * (len(queries) - len(statuses))
     results: list[dict[str, Any]] = [
-        {"Id": query["Id"], "Label": query["Label"], "Values": [], "StatusCode": "Complete"}
-        for query in queries
+        {"Id": query["Id"], "Label": query["Label"], "Values": [], "StatusCode": code}
+        for query, code in zip(queries, codes, strict=True)
     ]
-    results[0]["StatusCode"] = "Forbidden"
     with Stubber(cloudwatch) as cloudwatch_stub, Stubber(sqs) as sqs_stub:
         cloudwatch_stub.add_response(
             "get_metric_data",
@@ -202,10 +204,15 @@ def test_an_unreadable_metric_is_a_problem_not_a_pass(now: datetime) -> None:
             {"MetricAlarms": [{"AlarmName": name, "StateValue": "OK"} for name in path.alarm_names]},
             {"AlarmNames": list(path.alarm_names), "AlarmTypes": ["MetricAlarm"]},
         )
-        verdict, message = check_alert_path(cloudwatch, sqs, path, None, now)
+        return check_alert_path(cloudwatch, sqs, path, None, now)
 
-    assert verdict is Verdict.FAIL
-    assert message == f"GetMetricData could not read FailedInvocations {path.rule_names[0]} (Forbidden)"
+
+def test_an_unreadable_metric_is_a_problem_not_a_pass(now: datetime) -> None:
+    rule = parse_outputs(example_outputs()).alert_path["us-west-2"].rule_names[0]
+    assert check_with_metric_statuses(["Forbidden", "Complete"], now) == (
+        Verdict.FAIL,
+        f"GetMetricData could not read FailedInvocations {rule} (Forbidden)",
+    )
 
 
 def stubbed_client(service: str) -> Any:
@@ -244,29 +251,4 @@ def test_an_alarm_without_data_yet_is_not_a_failure(
 def test_partial_data_is_read_and_counted_not_called_unreadable(now: datetime) -> None:
     """GetMetricData's StatusCode PartialData means more pages follow (CloudWatch API Reference,
     MetricDataResult): its values count, and it is no reason to fail the line."""
-    path = parse_outputs(example_outputs()).alert_path["us-west-2"]
-    cloudwatch, sqs = stubbed_client("cloudwatch"), stubbed_client("sqs")
-    queries = metric_queries(path.rule_names, None)
-    results: list[dict[str, Any]] = [
-        {"Id": query["Id"], "Label": query["Label"], "Values": [], "StatusCode": "PartialData"}
-        for query in queries
-    ]
-    with Stubber(cloudwatch) as cloudwatch_stub, Stubber(sqs) as sqs_stub:
-        cloudwatch_stub.add_response(
-            "get_metric_data",
-            {"MetricDataResults": results},
-            {"MetricDataQueries": queries, "StartTime": now - timedelta(hours=24), "EndTime": now},
-        )
-        sqs_stub.add_response(
-            "get_queue_attributes",
-            {"Attributes": {"ApproximateNumberOfMessages": "0"}},
-            {"QueueUrl": path.dead_letter_queue_url, "AttributeNames": ANY},
-        )
-        cloudwatch_stub.add_response(
-            "describe_alarms",
-            {"MetricAlarms": [{"AlarmName": name, "StateValue": "OK"} for name in path.alarm_names]},
-            {"AlarmNames": list(path.alarm_names), "AlarmTypes": ["MetricAlarm"]},
-        )
-        verdict, _ = check_alert_path(cloudwatch, sqs, path, None, now)
-
-    assert verdict is Verdict.PASS
+    assert check_with_metric_statuses(["PartialData"], now)[0] is Verdict.PASS
