@@ -356,11 +356,7 @@ class ComplianceHub(pulumi.ComponentResource):
         topic_policy = aws.sns.TopicPolicy(
             f"{name}-alerts-policy",
             arn=self.topic.arn,
-            policy=pulumi.Output.json_dumps(
-                policies.alert_topic_policy(
-                    self.topic.arn, self.account_id, [rule.arn for rule in rules.values()]
-                )
-            ),
+            policy=pulumi.Output.json_dumps(policies.alert_topic_policy(self.topic.arn)),
             opts=child,
         )
 
@@ -383,4 +379,6 @@ class ComplianceHub(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[topic_policy])),
             )
 
-        return deliver_alerts(name, suffix, settings.primary_region, rules, to_topic, child)
+        return deliver_alerts(
+            name, suffix, settings.primary_region, rules, to_topic, child, to_event_bus=False
+        )

@@ -10,7 +10,7 @@ IAM is global and a StackSet has one template for all its regions:
 - ``member_regional_template``, deployed in every configured region: the recorder and delivery channel
   to the hub's bucket (with manageMemberRecorders; global types recorded in the primary region only,
   decided in-template by the ``IsPrimaryRegion`` condition), and the rule that forwards this stack's
-  NON_COMPLIANT compliance changes to the hub's primary bus, with retries and a dead-letter queue.
+  NON_COMPLIANT compliance changes to the hub's primary bus, with a dead-letter queue.
 
 Every name comes from ``components.naming`` and every action from the catalogue. A name that holds the
 region or account is built by passing the CloudFormation placeholder (``${AWS::Region}``) to the naming
@@ -25,7 +25,7 @@ from typing import Any
 import pulumi
 
 from components import naming, policies
-from components.alert_path import DEAD_LETTER_RETENTION_SECONDS, MAX_EVENT_AGE_SECONDS, MAX_RETRY_ATTEMPTS
+from components.alert_path import DEAD_LETTER_RETENTION_SECONDS
 from components.alerts import NON_COMPLIANT
 from components.catalog import CHECKS, EVALUATOR_PERMISSIONS, recorded_types_in_region
 from components.settings import Settings
@@ -328,10 +328,8 @@ def _forwarding(settings: Settings) -> dict[str, Any]:
                         "Id": "hub-event-bus",
                         "Arn": policies.default_bus_arn(settings.primary_region, HUB_ACCOUNT),
                         "RoleArn": role_arn(ACCOUNT, naming.alert_forwarder_role(suffix)),
-                        "RetryPolicy": {
-                            "MaximumEventAgeInSeconds": MAX_EVENT_AGE_SECONDS,
-                            "MaximumRetryAttempts": MAX_RETRY_ATTEMPTS,
-                        },
+                        # No RetryPolicy: a target that is an event bus takes a dead-letter queue only
+                        # (sources in components/alert_path.py).
                         "DeadLetterConfig": {"Arn": {"Fn::GetAtt": ["AlertDeadLetterQueue", "Arn"]}},
                     }
                 ],

@@ -331,4 +331,4 @@ class RegionalCompliance(pulumi.ComponentResource):
                 opts=opts,
             )
 
-        return deliver_alerts(name, suffix, args.region, rules, to_primary_bus, child)
+        return deliver_alerts(name, suffix, args.region, rules, to_primary_bus, child, to_event_bus=True)

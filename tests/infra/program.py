@@ -101,10 +101,19 @@ class ProgramMocks(pulumi.runtime.Mocks):
 
 
 class RecordingMonitor(mocks.MockMonitor):
-    def __init__(self, program_mocks: pulumi.runtime.Mocks) -> None:
+    def __init__(self, program_mocks: pulumi.runtime.Mocks, stack: str = "test") -> None:
         super().__init__(program_mocks)
+        self.stack = stack
         self.registrations: list[Registration] = []
         self.stack_outputs: dict[str, Any] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN under this monitor's project and stack. The SDK builds it from its settings, which
+        are context variables that pulumi 3.200 does not carry into the monitor's calls (its URNs read
+        ``stack::project``); the lowest SDK the requirements admit must record the same graph."""
+        if parent:
+            type_ = parent.split("::")[2].split("$")[-1] + "$" + type_
+        return "urn:pulumi:" + "::".join([self.stack, NAMESPACE, type_, name])
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
@@ -169,7 +178,7 @@ def run_program(config: Mapping[str, Any], stack: str = "test") -> Deployment:
         for key, value in config.items()
     }
     program_mocks = ProgramMocks()
-    monitor = RecordingMonitor(program_mocks)
+    monitor = RecordingMonitor(program_mocks, stack)
     pulumi.runtime.set_all_config(raw)
     pulumi.runtime.set_mocks(program_mocks, project=NAMESPACE, stack=stack, preview=False, monitor=monitor)
     # set_mocks starts a bare root stack; run the program in its own, as `pulumi up` does, so that its

@@ -253,3 +253,32 @@ def test_the_dashboard_resource_is_named_with_the_suffix_in_the_primary_region()
     provider = registrations["pulumi:providers:aws"]
     assert resource.provider_urn == provider.urn
     assert provider.inputs["region"] == SEVENTEEN.primary_region
+
+
+def test_alert_path_graphs_add_failures_and_show_the_deepest_queue_per_five_minutes() -> None:
+    """Failures are counts (Sum), a queue's depth is a level (Maximum: the worst moment of the period);
+    EventBridge, SQS and SNS publish these metrics per minute or five (CloudWatch User Guide, the
+    services' metric pages), so 5-minute periods lose nothing."""
+    body = dashboard_body(DEV)
+    for title, stat in (
+        ("Alert path: failed EventBridge deliveries, by region and rule", "Sum"),
+        ("Alert path: undelivered alerts in the dead-letter queues, by region", "Maximum"),
+        ("Alert path: failed notifications of the alert topic", "Sum"),
+    ):
+        graph = widget(body, title)
+        assert (graph["stat"], graph["period"]) == (stat, 300), title
+
+
+def test_evaluator_graphs_use_five_minute_periods() -> None:
+    body = dashboard_body(DEV)
+    for check in CHECKS:
+        for what in ("errors", "duration (maximum, ms)"):
+            assert widget(body, f"{check.name}: evaluator {what}, by region")["period"] == 300
+
+
+def test_every_graph_shows_a_week_of_unstacked_lines_from_zero() -> None:
+    body = dashboard_body(DEV)
+    assert (body["start"], body["periodOverride"]) == ("-P7D", "inherit")
+    for properties in metric_widgets(body):
+        assert properties["stacked"] is False
+        assert properties["yAxis"] == {"left": {"min": 0}}
