@@ -96,6 +96,9 @@ ORGANIZATIONAL_UNIT_PATTERN = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-
 ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
 # Config API Reference, PutOrganizationConfigRule: ExcludedAccounts holds at most 1000 account ids.
 MAX_EXCLUDED_ACCOUNTS = 1000
+# CloudFormation API Reference, CreateStackInstances and UpdateStackSet: "The maximum number of
+# organizational unit (OUs) supported by a ... operation is 50."
+MAX_MEMBER_ORGANIZATIONAL_UNITS = 50
 
 EMAIL_PATTERN = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 TAG_KEY_PATTERN = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
@@ -442,6 +445,11 @@ def _scope_problems(s: Settings) -> list[str]:
     if _duplicates(units):
         repeated = ", ".join(_duplicates(units))
         problems.append(f"memberOrganizationalUnits lists id(s) more than once: {repeated}")
+    if len(units) > MAX_MEMBER_ORGANIZATIONAL_UNITS:
+        problems.append(
+            f"memberOrganizationalUnits lists {len(units)} OUs; a StackSet operation takes at most "
+            f"{MAX_MEMBER_ORGANIZATIONAL_UNITS}: list a parent OU that holds them (the root r-... holds all)"
+        )
     bad_accounts = [account for account in s.excluded_accounts if not ACCOUNT_ID_PATTERN.match(account)]
     if bad_accounts:
         problems.append(
