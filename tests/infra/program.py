@@ -239,8 +239,20 @@ def run_program(
     # set_mocks starts a bare root stack; run the program in its own, as `pulumi up` does, so that its
     # exports become the stack's outputs.
     settings.set_root_resource(None)  # type: ignore[arg-type]
-    _sync_await(stack_module.run_in_stack(lambda: runpy.run_path(str(PROJECT_ROOT / "__main__.py"))))
+    try:
+        _sync_await(stack_module.run_in_stack(lambda: runpy.run_path(str(PROJECT_ROOT / "__main__.py"))))
+    finally:
+        _forget_unfinished_work()
     return Deployment(registrations=monitor.registrations, outputs=monitor.stack_outputs)
+
+
+def _forget_unfinished_work() -> None:
+    """A program that failed leaves outputs and calls pending; the next run must not wait for them."""
+    with settings.SETTINGS.lock:
+        for task in settings.SETTINGS.outputs:
+            task.cancel()
+        settings.SETTINGS.outputs.clear()
+    settings._get_rpc_manager().clear()
 
 
 def stack_file_config(stack: str) -> dict[str, Any]:
