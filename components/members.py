@@ -63,6 +63,40 @@ def call_as(settings: Settings) -> str:
 
 
 @dataclass(frozen=True)
+class MemberTemplate:
+    description: str
+    body: str
+
+
+@dataclass(frozen=True)
+class MemberTemplates:
+    roles: MemberTemplate
+    regional: MemberTemplate
+
+
+def member_templates(settings: Settings) -> MemberTemplates:
+    """Both templates, built from the settings alone: the program builds them before any resource, so a
+    template too large for a StackSet is refused before anything is deployed."""
+    manage_recorders = settings.manage_member_recorders
+
+    def built(template: dict[str, object]) -> MemberTemplate:
+        try:
+            body = template_body(template)
+        except ValueError as error:
+            raise pulumi.RunError(
+                f"{error}: list fewer excludedAccounts (each adds a condition to the member templates; an "
+                "OU outside memberOrganizationalUnits keeps accounts out without one) or fewer "
+                "extraResourceTypes"
+            ) from None
+        return MemberTemplate(str(template["Description"]), body)
+
+    return MemberTemplates(
+        roles=built(member_roles_template(settings, manage_recorders)),
+        regional=built(member_regional_template(settings, manage_recorders)),
+    )
+
+
+@dataclass(frozen=True)
 class _Deployed:
     stack_set: aws.cloudformation.StackSet
     # Per member OU, its instances (one per region).
@@ -71,7 +105,12 @@ class _Deployed:
 
 class MemberAccounts(pulumi.ComponentResource):
     def __init__(
-        self, name: str, settings: Settings, hub: ComplianceHub, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        settings: Settings,
+        hub: ComplianceHub,
+        templates: MemberTemplates,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("config-compliance:members:MemberAccounts", name, None, opts)
         manage_recorders = settings.manage_member_recorders
@@ -88,7 +127,7 @@ class MemberAccounts(pulumi.ComponentResource):
 
         def deploy(
             part: str,
-            template: dict[str, object],
+            template: MemberTemplate,
             regions: list[str],
             depends_on_stack_sets: list[pulumi.Output[str]] | None = None,
             after: dict[str, list[aws.cloudformation.StackSetInstance]] | None = None,
@@ -97,7 +136,7 @@ class MemberAccounts(pulumi.ComponentResource):
             stack_set = aws.cloudformation.StackSet(
                 f"{name}-{part}",
                 name=naming.member_stack_set(part, settings.environment_suffix),
-                description=str(template["Description"]),
+                description=template.description,
                 permission_model="SERVICE_MANAGED",
                 call_as=call_as(settings),
                 auto_deployment=aws.cloudformation.StackSetAutoDeploymentArgs(
@@ -115,7 +154,7 @@ class MemberAccounts(pulumi.ComponentResource):
                     failure_tolerance_percentage=FAILURE_TOLERANCE_PERCENTAGE,
                     region_concurrency_type="PARALLEL",
                 ),
-                template_body=_template_body(template),
+                template_body=template.body,
                 parameters=parameters,
                 opts=child,
             )
@@ -144,10 +183,10 @@ class MemberAccounts(pulumi.ComponentResource):
                 ]
             return _Deployed(stack_set, instances)
 
-        roles = deploy("roles", member_roles_template(settings, manage_recorders), [settings.primary_region])
+        roles = deploy("roles", templates.roles, [settings.primary_region])
         regional = deploy(
             "regional",
-            member_regional_template(settings, manage_recorders),
+            templates.regional,
             list(settings.regions),
             # Automatic deployment to a new account creates its roles before its recorder and rules.
             depends_on_stack_sets=[roles.stack_set.arn],
@@ -157,14 +196,3 @@ class MemberAccounts(pulumi.ComponentResource):
         self.regional_instances = [instance for unit in units for instance in regional.instances[unit]]
         self.stack_set_names = [roles.stack_set.name, regional.stack_set.name]
         self.register_outputs({"stackSetNames": self.stack_set_names})
-
-
-def _template_body(template: dict[str, object]) -> str:
-    """The TemplateBody, or a clear refusal (each excluded account adds a condition to the templates)."""
-    try:
-        return template_body(template)
-    except ValueError as error:
-        raise pulumi.RunError(
-            f"{error}: list fewer excludedAccounts (an OU outside memberOrganizationalUnits keeps accounts "
-            "out without a condition each) or fewer extraResourceTypes"
-        ) from None

@@ -629,3 +629,12 @@ def test_member_config_roles_are_admitted_by_role_name_and_organization(org: Dep
             "StringEquals": {"aws:PrincipalOrgID": ORGANIZATION_ID},
             "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/config-recorder-dev"},
         }
+
+
+def test_more_excluded_accounts_than_the_templates_hold_are_refused_with_advice() -> None:
+    """Each excluded account is a condition in the member templates; a StackSet TemplateBody holds at most
+    51,200 bytes (CloudFormation API Reference, CreateStackSet): about 750 accounts fit."""
+    many = [f"{number:012d}" for number in range(100000000000, 100000000800)]
+    with pytest.raises(pulumi.RunError, match=r"more than the 51200 .* list fewer excludedAccounts"):
+        run_program({**EDIT_BASE, "excludedAccounts": many})
+    assert len(run_program({**EDIT_BASE, "excludedAccounts": many[:700]}).registrations) > 0
