@@ -13,7 +13,7 @@ import pytest
 from components.catalog import CHECKS
 from components.member_baseline import BUCKET_PARAMETER, HUB_ACCOUNT_PARAMETER, KEY_PARAMETER
 from components.rule_scope import RuleScopeError, rule_excluded_accounts
-from components.settings import supported_regions
+from components.settings import SettingsError, parse_settings, supported_regions
 from tests.infra.conftest import DEV_CONFIG
 from tests.infra.program import (
     ACCOUNT_ID,
@@ -638,3 +638,24 @@ def test_more_excluded_accounts_than_the_templates_hold_are_refused_with_advice(
     with pytest.raises(pulumi.RunError, match=r"more than the 51200 .* list fewer excludedAccounts"):
         run_program({**EDIT_BASE, "excludedAccounts": many})
     assert len(run_program({**EDIT_BASE, "excludedAccounts": many[:700]}).registrations) > 0
+
+
+def test_more_than_50_member_ous_are_refused() -> None:
+    """CloudFormation API Reference, CreateStackInstances and UpdateStackSet: "The maximum number of
+    organizational unit (OUs) supported by a ... operation is 50"."""
+    units = [f"ou-ab12-{number:08d}" for number in range(51)]
+    with pytest.raises(SettingsError) as refused:
+        organization_settings(units)
+    assert refused.value.problems == [
+        "memberOrganizationalUnits lists 51 OUs; a StackSet operation takes at most 50: "
+        "list a parent OU that holds them (the root r-... holds all)"
+    ]
+    assert organization_settings(units[:50]).member_organizational_units == tuple(units[:50])
+
+
+def organization_settings(units: list[str]) -> Any:
+    values = {
+        key: value if isinstance(value, str) else json.dumps(value)
+        for key, value in ORGANIZATION_CONFIG.items()
+    }
+    return parse_settings({**values, "memberOrganizationalUnits": json.dumps(units)})
