@@ -8,8 +8,9 @@ own check only, marked as "could not check" (it says nothing about the stack).
 
 In organization scope the rules are organization rules: per region and rule, one line for its
 deployment to the accounts (verification/organization.py) and one for the hub account's own copy, which
-must evaluate like an account-scope rule; per StackSet, one line for its stack instances; and the
-aggregator's sources are checked per account and region.
+must evaluate like an account-scope rule; one line for the organization's accounts (each in the member OUs
+or skipped by the rules); per StackSet, one line for its stack instances; and the aggregator's sources are
+checked per account and region.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from components.naming import ORGANIZATION_RULE_PREFIX
 from verification.alert_path import check_alert_path
 from verification.clients import AwsClient, ClientFactory
-from verification.organization import check_organization_rule, check_stack_set
+from verification.organization import check_member_accounts, check_organization_rule, check_stack_set
 from verification.outputs import FREQUENCY_HOURS, RegionRecording, RuleOutput, StackOutputs
 from verification.results import AWS_CALL_ERRORS, CheckResult, Finding, Verdict, describe_error, error_code
 
@@ -82,6 +83,15 @@ def verify(
     )
     yield _run(primary, "aggregator", aggregator)
     if organization is not None:
+        member_accounts = partial(
+            check_member_accounts,
+            clients("organizations", primary),
+            organization.member_organizational_units,
+            organization.excluded_accounts,
+            outputs.account_id,
+            stack,
+        )
+        yield _run(primary, "member accounts", member_accounts)
         # The StackSets live in the primary region, with the hub's other resources.
         cloudformation = clients("cloudformation", primary)
         for name in organization.stack_sets:

@@ -199,4 +199,3 @@ def report_document(report: ComplianceReport) -> dict[str, Any]:
 
 def render_json(report: ComplianceReport) -> str:
     return json.dumps(report_document(report), indent=2) + "\n"
-
