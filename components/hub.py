@@ -391,9 +391,12 @@ def _rule_excluded_accounts(
     hub_account: pulumi.Output[str],
     read: pulumi.InvokeOutputOptions,
 ) -> pulumi.Output[list[str]]:
-    """Every account of the organization (ListAccounts) and of each member OU with the OUs below it
-    (ListChildren, ListAccountsForParent): both callable from the management account or a delegated
-    administrator (AWS Organizations API Reference, ListAccounts, ListAccountsForParent)."""
+    """Every account of the organization (get_organization: DescribeOrganization, ListAccounts and more)
+    and of each member OU with the OUs below it (get_organizational_unit_descendant_accounts:
+    ListAccountsForParent and ListOrganizationalUnitsForParent, recursively; terraform-provider-aws,
+    internal/service/organizations/organizational_unit_descendant_accounts_data_source.go). AWS
+    Organizations answers these from the management account or a delegated administrator (AWS Organizations
+    API Reference, ListAccounts)."""
     units = list(settings.member_organizational_units)
     descendants = aws.organizations.get_organizational_unit_descendant_accounts_output
     unit_accounts = [descendants(parent_id=unit, opts=read).accounts for unit in units]

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
 from collections import Counter
 from typing import Any
 
 import botocore.session
 import pulumi
 import pytest
+import yaml
 
 from components.catalog import CHECKS
 from components.member_baseline import BUCKET_PARAMETER, HUB_ACCOUNT_PARAMETER, KEY_PARAMETER
 from components.rule_scope import RuleScopeError, rule_excluded_accounts
-from components.settings import SettingsError, parse_settings, supported_regions
+from components.settings import NAMESPACE, SettingsError, parse_settings, supported_regions
 from tests.infra.conftest import DEV_CONFIG
 from tests.infra.program import (
     ACCOUNT_ID,
     MANAGEMENT_ACCOUNT_ID,
     ORGANIZATION_ID,
+    PROJECT_ROOT,
     ROOT_ID,
     Deployment,
     Organization,
@@ -659,3 +663,36 @@ def organization_settings(units: list[str]) -> Any:
         for key, value in ORGANIZATION_CONFIG.items()
     }
     return parse_settings({**values, "memberOrganizationalUnits": json.dumps(units)})
+
+
+def test_the_sample_organization_stack_file_parses_and_deploys() -> None:
+    """examples/Pulumi.organization.yaml, read as Pulumi hands its values to the program."""
+    config = yaml.safe_load((PROJECT_ROOT / "examples" / "Pulumi.organization.yaml").read_text())["config"]
+    assert config["pulumi:disable-default-providers"] == ["aws"]
+    prefix = f"{NAMESPACE}:"
+    ours = {key[len(prefix) :]: value for key, value in config.items() if key.startswith(prefix)}
+    raw = {key: value if isinstance(value, str) else json.dumps(value) for key, value in ours.items()}
+    settings = parse_settings(raw)
+    assert settings.is_organization and settings.delegated_administrator
+    assert settings.excluded_accounts == ("111122223333",)
+    assert settings.member_organizational_units == ("ou-ab12-cdef3456", "ou-ab12-99990000")
+    # The sample's OUs are those of the mocked organization: the program runs with it.
+    deployment = run_program(ours)
+    assert deployment.outputs["organization"]["managementRole"] == "DELEGATED_ADMIN"
+
+
+def test_the_organization_guide_names_only_code_that_exists() -> None:
+    guide = (PROJECT_ROOT / "docs" / "organization.md").read_text()
+    source = "\n".join(
+        path.read_text()
+        for folder in ("components", "functions")
+        for path in (PROJECT_ROOT / folder).rglob("*.py")
+    )
+    constants = set(re.findall(r"`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)`", guide))
+    assert {"MAX_CONCURRENT_PERCENTAGE", "CONCURRENCY_MODE", "MEMBER_ROLE_NAME"} <= constants
+    assert {name for name in constants if not re.search(rf"\b{name}\b", source)} == set()
+    for reference in set(
+        re.findall(r"`(naming|catalog|member_baseline|members|policies)\.([a-z_]+)`", guide)
+    ):
+        module, attribute = reference
+        assert hasattr(importlib.import_module(f"components.{module}"), attribute), (module, attribute)
