@@ -32,6 +32,7 @@ ALARM_PERIOD_SECONDS = 300
 DELIVERY_FAILURE_METRICS = ("FailedInvocations", "InvocationsFailedToBeSentToDlq")
 
 
+
 @dataclass(frozen=True)
 class Delivery:
     """What every alert-path target carries: pass both to its ``aws.cloudwatch.EventTarget``."""

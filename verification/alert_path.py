@@ -59,7 +59,9 @@ def check_alert_path(
 
 def metric_queries(rule_names: Sequence[str], topic_name: str | None) -> list[dict[str, Any]]:
     """One query per rule and EventBridge metric, plus the topic's; labels say what each counts."""
-    metrics = [("AWS/Events", metric, "RuleName", rule) for rule in rule_names for metric in EVENTS_METRICS]
+    metrics = [
+        ("AWS/Events", metric, "RuleName", rule) for rule in rule_names for metric in EVENTS_METRICS
+    ]
     if topic_name:
         metrics.append(("AWS/SNS", TOPIC_METRIC, "TopicName", topic_name))
     return [

@@ -72,7 +72,9 @@ def _heat(report: ComplianceReport, check: str, region: str, account: str | None
 
 
 def _chart(report: ComplianceReport) -> str:
-    largest = max((counts.compliant + counts.non_compliant for counts in report.counts.values()), default=0)
+    largest = max(
+        (counts.compliant + counts.non_compliant for counts in report.counts.values()), default=0
+    )
     scale = BAR_AREA / largest if largest else 0.0
     parts: list[str] = []
     y = 4
@@ -142,7 +144,8 @@ def _findings(report: ComplianceReport) -> str:
         for finding in report.findings
     )
     return (
-        f'<table class="findings" id="findings"><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>'
+        f'<table class="findings" id="findings"><thead><tr>{header}</tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
     )
 
 

@@ -199,3 +199,4 @@ def report_document(report: ComplianceReport) -> dict[str, Any]:
 
 def render_json(report: ComplianceReport) -> str:
     return json.dumps(report_document(report), indent=2) + "\n"
+

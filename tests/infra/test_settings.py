@@ -236,6 +236,7 @@ def test_every_problem_is_reported_in_one_error() -> None:
             },
             "excludedAccounts lists 1001 accounts; organization rules take at most 1000",
         ),
+
     ],
 )
 def test_each_problem_has_a_clear_message(overrides: dict[str, Any], fragment: str) -> None:
