@@ -5,14 +5,15 @@ from evaluators.exceptions import to_document
 
 from components import naming
 from components.hub import ComplianceHub
-from components.members import MemberAccounts, call_as
+from components.members import MemberAccounts, call_as, member_templates
 from components.package import lambda_archive
 from components.region import RegionalCompliance, RegionalComplianceArgs
 from components.settings import load_settings
 
 settings = load_settings()
+templates = member_templates(settings) if settings.is_organization else None
 hub = ComplianceHub("hub", settings)
-members = MemberAccounts("members", settings, hub) if settings.is_organization else None
+members = MemberAccounts("members", settings, hub, templates) if templates is not None else None
 code = lambda_archive(settings.exceptions)
 regions = {
     region: RegionalCompliance(

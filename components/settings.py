@@ -100,6 +100,9 @@ ORGANIZATIONAL_UNIT_PATTERN = re.compile(
 ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")
 # Config API Reference, PutOrganizationConfigRule: ExcludedAccounts holds at most 1000 account ids.
 MAX_EXCLUDED_ACCOUNTS = 1000
+# CloudFormation API Reference, CreateStackInstances and UpdateStackSet: "The maximum number of
+# organizational unit (OUs) supported by a ... operation is 50."
+MAX_MEMBER_ORGANIZATIONAL_UNITS = 50
 
 # An email subscription's endpoint is a bare address (SNS API Reference, Subscribe: "For the email
 # protocol, the endpoint is an email address"): no "mailto:", no display name or angle brackets.
@@ -576,6 +579,11 @@ def _scope_problems(s: Settings, unreadable: frozenset[str]) -> list[str]:
         problems.append(
             f"resourceTags must give {_listed(untagged)} a value with scope organization: CloudFormation, "
             "which deploys the member baseline, refuses empty tag values"
+        )
+    if len(units) > MAX_MEMBER_ORGANIZATIONAL_UNITS:
+        problems.append(
+            f"memberOrganizationalUnits lists {len(units)} OUs; a StackSet operation takes at most "
+            f"{MAX_MEMBER_ORGANIZATIONAL_UNITS}: list a parent OU that holds them (the root r-... holds all)"
         )
     bad_accounts = [account for account in s.excluded_accounts if not ACCOUNT_ID_PATTERN.match(account)]
     if bad_accounts:

@@ -12,8 +12,9 @@ AWS call fails its own check only, marked as "could not check" (it says nothing 
 
 In organization scope the rules are organization rules: per region and rule, one line for its
 deployment to the accounts (verification/organization.py) and one for the hub account's own copy, which
-must evaluate like an account-scope rule; per StackSet, one line for its stack instances; and the
-aggregator's sources are checked per account and region.
+must evaluate like an account-scope rule; one line for the organization's accounts (each in the member OUs
+or skipped by the rules); per StackSet, one line for its stack instances; and the aggregator's sources are
+checked per account and region.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from verification.alert_path import check_alert_path
 from verification.clients import AwsClient, ClientFactory
 from verification.exception_review import check_exceptions
 from verification.organization import (
+    check_member_accounts,
     check_organization_conformance_pack,
     check_organization_managed_rule,
     check_organization_rule,
@@ -106,6 +108,15 @@ def verify(
     )
     yield _run(primary, "aggregator", aggregator)
     if organization is not None:
+        member_accounts = partial(
+            check_member_accounts,
+            clients("organizations", primary),
+            organization.member_organizational_units,
+            organization.excluded_accounts,
+            outputs.account_id,
+            stack,
+        )
+        yield _run(primary, "member accounts", member_accounts)
         # The StackSets live in the primary region, with the hub's other resources.
         cloudformation = clients("cloudformation", primary)
         for name in organization.stack_sets:

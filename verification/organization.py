@@ -22,6 +22,12 @@ Status values, as the API references define them (the same text ships in botocor
   ``UNKNOWN`` (reserved). ``ListStackInstances`` pages at most 100 instances and takes ``CallAs``:
   ``DELEGATED_ADMIN`` when called from a delegated administrator account.
 
+- Accounts (AWS Organizations API Reference, ListAccounts, ListAccountsForParent,
+  ListOrganizationalUnitsForParent, callable from the management account or a delegated administrator):
+  the organization rules reach every account the deployment did not exclude, the member baseline only the
+  accounts of the member OUs and the OUs below them, so an account that joined the organization, or moved,
+  outside the member OUs after the last deployment gets the rules and no member baseline.
+
 The verify command reads drift as the last drift detection left it; it does not start one
 (DetectStackSetDrift changes the StackSet's operation history and runs for minutes).
 """
@@ -223,6 +229,50 @@ def check_stack_set(cloudformation: AwsClient, name: str, call_as: str) -> Findi
     states = ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
     drift_states = ", ".join(f"{count} {state}" for state, count in sorted(drift.items()))
     return Verdict.PASS, f"StackSet {name}: {len(instances)} instance(s), {states}; drift: {drift_states}"
+
+
+def check_member_accounts(
+    organizations: AwsClient,
+    member_units: Sequence[str],
+    excluded_accounts: Collection[str],
+    hub_account: str,
+    stack: str | None = None,
+) -> Finding:
+    """Every account of the organization is in the member OUs or skipped by the organization rules (the
+    hub evaluates its own copies)."""
+    paginator = organizations.get_paginator("list_accounts")
+    accounts = [account["Id"] for page in paginator.paginate() for account in page["Accounts"]]
+    members: set[str] = set()
+    for unit in member_units:
+        members |= _descendant_accounts(organizations, unit)
+    uncovered = sorted(set(accounts) - members - set(excluded_accounts) - {hub_account})
+    if uncovered:
+        command = f"pulumi up --stack {stack}" if stack else "pulumi up"
+        return Verdict.FAIL, (
+            f"{len(uncovered)} account(s) outside memberOrganizationalUnits get the organization rules but "
+            f"no member baseline (they joined or moved after the last deployment): {_listed(uncovered)}; "
+            f"run `{command}` again (the rules then skip them), or move them into a member OU"
+        )
+    inside = len(members & set(accounts))
+    skipped = len(set(accounts) & set(excluded_accounts))
+    return Verdict.PASS, (
+        f"{len(accounts)} account(s) in the organization: {inside} in the member OUs, {skipped} skipped by "
+        "the organization rules, none uncovered"
+    )
+
+
+def _descendant_accounts(organizations: AwsClient, parent: str) -> set[str]:
+    """The accounts in ``parent`` and every OU below it."""
+    accounts = {
+        account["Id"]
+        for page in organizations.get_paginator("list_accounts_for_parent").paginate(ParentId=parent)
+        for account in page["Accounts"]
+    }
+    children = organizations.get_paginator("list_organizational_units_for_parent").paginate(ParentId=parent)
+    for page in children:
+        for unit in page["OrganizationalUnits"]:
+            accounts |= _descendant_accounts(organizations, unit["Id"])
+    return accounts
 
 
 def _instance_status(instance: Mapping[str, Any]) -> str:
