@@ -265,7 +265,10 @@ CHECK_NAMES = ["encryption", "required-tags", "backup"]
 def test_primary_rules_match_exactly_this_stacks_sources_in_every_region(dev: Deployment) -> None:
     rules = rules_in(dev, "us-east-1")
     non_compliant = json.loads(rules["config-noncompliant-notify-dev"].inputs["eventPattern"])
-    assert non_compliant == non_compliant_pattern([{"prefix": f"compliance-{c}-dev-"} for c in CHECK_NAMES])
+    # The custom checks by name prefix, and every AWS managed and pack rule by the shared managed prefix.
+    assert non_compliant == non_compliant_pattern(
+        [*({"prefix": f"compliance-{c}-dev-"} for c in CHECK_NAMES), {"prefix": "managed-dev--"}]
+    )
     failing = json.loads(rules["config-eval-errors-notify-dev"].inputs["eventPattern"])
     assert failing == failing_evaluator_pattern(
         [{"prefix": f"compliance-errors-{check}-dev-"} for check in CHECK_NAMES]
@@ -276,7 +279,9 @@ def test_primary_rules_match_exactly_this_stacks_sources_in_every_region(dev: De
 def test_forwarding_rules_match_exactly_the_regions_own_sources(dev: Deployment, region: str) -> None:
     rules = rules_in(dev, region)
     assert json.loads(rules[f"config-noncompliant-fwd-dev-{region}"].inputs["eventPattern"]) == (
-        non_compliant_pattern([f"compliance-{check}-dev-{region}" for check in CHECK_NAMES])
+        non_compliant_pattern(
+            [*(f"compliance-{check}-dev-{region}" for check in CHECK_NAMES), {"prefix": f"managed-dev--{region}-"}]
+        )
     )
     assert json.loads(rules[f"config-eval-errors-fwd-dev-{region}"].inputs["eventPattern"]) == (
         failing_evaluator_pattern([f"compliance-errors-{check}-dev-{region}" for check in CHECK_NAMES])

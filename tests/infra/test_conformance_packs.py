@@ -243,7 +243,10 @@ def test_organization_packs_skip_the_organization_rules_accounts_and_wait_for_th
         found = {p.inputs["name"]: p for p in in_region(deployment, ORGANIZATION_PACK, region)}
         assert set(found) == {"encryption-logging-dev", "big-dev"}
         for pack in found.values():
-            assert {json.dumps(pack.inputs["excludedAccounts"])} == rule_exclusions == {'["111122223333"]'}
+            # The organization rules' exclusions (components/rule_scope.py): the setting's account and every
+            # account outside the member OUs, so a pack never reaches an account without the member baseline.
+            assert {json.dumps(pack.inputs["excludedAccounts"])} == rule_exclusions
+            assert "111122223333" in pack.inputs["excludedAccounts"]
             assert regional_instances <= set(pack.dependencies)
             assert status_in(deployment, region).urn in pack.dependencies
         assert (
@@ -262,10 +265,15 @@ def test_organization_packs_skip_the_organization_rules_accounts_and_wait_for_th
         }
 
 
-def test_organization_packs_without_exclusions_reach_every_account() -> None:
+def test_organization_packs_without_excluded_accounts_still_skip_accounts_outside_the_member_ous() -> None:
     deployment = run_program({**ORGANIZATION_CONFIG, "excludedAccounts": [], "conformancePacks": [SMALL]})
+    (rule_exclusions,) = {
+        json.dumps(r.inputs["excludedAccounts"])
+        for r in deployment.of_type("aws:cfg/organizationCustomRule:OrganizationCustomRule")
+    }
+    assert json.loads(rule_exclusions)  # the mocked organization has accounts outside the member OUs
     for pack in deployment.of_type(ORGANIZATION_PACK):
-        assert "excludedAccounts" not in pack.inputs
+        assert json.dumps(pack.inputs["excludedAccounts"]) == rule_exclusions
 
 
 def test_editing_parameters_or_template_keeps_the_pack_name(large: str) -> None:
