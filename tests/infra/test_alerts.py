@@ -280,7 +280,10 @@ def test_forwarding_rules_match_exactly_the_regions_own_sources(dev: Deployment,
     rules = rules_in(dev, region)
     assert json.loads(rules[f"config-noncompliant-fwd-dev-{region}"].inputs["eventPattern"]) == (
         non_compliant_pattern(
-            [*(f"compliance-{check}-dev-{region}" for check in CHECK_NAMES), {"prefix": f"managed-dev--{region}-"}]
+            [
+                *(f"compliance-{check}-dev-{region}" for check in CHECK_NAMES),
+                {"prefix": f"managed-dev--{region}-"},
+            ]
         )
     )
     assert json.loads(rules[f"config-eval-errors-fwd-dev-{region}"].inputs["eventPattern"]) == (
