@@ -19,14 +19,12 @@ from typing import TextIO
 
 from verification.clients import ClientFactory
 from verification.compliance import ComplianceReport, Filters, collect
+from verification.exit_status import EXIT_BROKEN, EXIT_COULD_NOT_CHECK, EXIT_OK, exit_statuses
 from verification.html_report import render_html
 from verification.outputs import ACCOUNT_ID_PATTERN, StackOutputs
 from verification.report_formats import render_csv, render_json, render_markdown, render_table
 from verification.results import AWS_CALL_ERRORS, describe_error
 from verification.session import (
-    EXIT_BROKEN,
-    EXIT_COULD_NOT_CHECK,
-    EXIT_OK,
     CannotCheck,
     add_source_arguments,
     prepare,
@@ -49,6 +47,12 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m verification report",
         description="Report the compliance of the stack's rules in every region, from its aggregator.",
+        epilog=exit_statuses(
+            "with --fail-on-noncompliant: a resource is non-compliant",
+            incomplete=";\n       or an aggregator source FAILED (the report is printed, but may lack "
+            "its results)",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_source_arguments(parser)
     parser.add_argument("--format", choices=tuple(RENDERERS), default="table", help="default: table")
