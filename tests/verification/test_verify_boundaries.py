@@ -20,7 +20,8 @@ from botocore.stub import Stubber
 from moto_stack import example_outputs
 
 from verification.checks import HubRuleCopies, check_rule
-from verification.compliance import ComplianceReport, Counts, Filters, NonCompliantResource
+from verification.compliance import ComplianceReport, Counts, Filters, NonCompliantResource, collect
+from verification.compliance import _source_warnings as source_warnings
 from verification.html_report import render_html
 from verification.outputs import OutputsError, RuleOutput, StackOutputs, parse_outputs
 from verification.report_formats import render_csv, render_markdown
@@ -286,3 +287,113 @@ def test_every_aws_call_is_bounded_in_time() -> None:
     # in at most about two minutes instead of botocore's default 60 s reads and legacy retries.
     assert (CLIENT_CONFIG.connect_timeout, CLIENT_CONFIG.read_timeout) == (5, 30)
     assert CLIENT_CONFIG.retries == {"mode": "standard", "max_attempts": 3}
+
+
+# --- what the report counts ---------------------------------------------------------------------
+
+
+def _result(resource: str, compliance: str) -> dict[str, Any]:
+    qualifier = {
+        "ConfigRuleName": "compliance-backup-dev-us-east-1",
+        "ResourceType": "AWS::RDS::DBInstance",
+        "ResourceId": resource,
+    }
+    return {
+        "EvaluationResultIdentifier": {"EvaluationResultQualifier": qualifier},
+        "ComplianceType": compliance,
+        "ResultRecordedTime": NOW,
+        "ConfigRuleInvokedTime": NOW,
+        "AccountId": ACCOUNT,
+        "AwsRegion": "us-east-1",
+        "Annotation": f"{resource} is {compliance}",
+    }
+
+
+def test_only_compliant_and_non_compliant_results_are_counted(config: tuple[Any, Stubber]) -> None:
+    client, stubber = config
+    aggregator = {"ConfigurationAggregatorName": "config-compliance-dev"}
+    source = {
+        "SourceId": ACCOUNT,
+        "SourceType": "ACCOUNT",
+        "AwsRegion": "us-east-1",
+        "LastUpdateStatus": "SUCCEEDED",
+    }
+    stubber.add_response(
+        "describe_configuration_aggregator_sources_status",
+        {"AggregatedSourceStatusList": [source]},
+        aggregator,
+    )
+    listed = {
+        "ConfigRuleName": "compliance-backup-dev-us-east-1",
+        "Compliance": {"ComplianceType": "NON_COMPLIANT"},
+        "AccountId": ACCOUNT,
+        "AwsRegion": "us-east-1",
+    }
+    stubber.add_response(
+        "describe_aggregate_compliance_by_config_rules",
+        {"AggregateComplianceByConfigRules": [listed]},
+        {**aggregator, "Filters": {"AwsRegion": "us-east-1"}},
+    )
+    results = [
+        _result(resource, compliance)
+        for resource, compliance in (
+            ("db-1", "COMPLIANT"),
+            ("db-2", "NON_COMPLIANT"),
+            ("db-3", "NOT_APPLICABLE"),
+            ("db-4", "INSUFFICIENT_DATA"),
+        )
+    ]
+    stubber.add_response(
+        "get_aggregate_compliance_details_by_config_rule",
+        {"AggregateEvaluationResults": results},
+        {
+            **aggregator,
+            "ConfigRuleName": "compliance-backup-dev-us-east-1",
+            "AccountId": ACCOUNT,
+            "AwsRegion": "us-east-1",
+            "Limit": 100,
+        },
+    )
+    outputs = parse_outputs(example_outputs())
+    report = collect(outputs, lambda *_: client, Filters(regions=("us-east-1",), checks=("backup",)), NOW)
+
+    assert report.counts == {("backup", "us-east-1"): Counts(compliant=1, non_compliant=1)}
+    assert [finding.resource_id for finding in report.findings] == ["db-2"]
+    assert not report.incomplete
+
+
+def test_an_account_filter_keeps_organization_sources_and_the_accounts_own(
+    config: tuple[Any, Stubber],
+) -> None:
+    client, stubber = config
+    statuses = [
+        {
+            "SourceId": "o-a1b2c3d4e5",
+            "SourceType": "ORGANIZATION",
+            "AwsRegion": "us-east-1",
+            "LastUpdateStatus": "FAILED",
+        },
+        {
+            "SourceId": "111122223333",
+            "SourceType": "ACCOUNT",
+            "AwsRegion": "us-east-1",
+            "LastUpdateStatus": "FAILED",
+        },
+        {
+            "SourceId": "210987654321",
+            "SourceType": "ACCOUNT",
+            "AwsRegion": "us-east-1",
+            "LastUpdateStatus": "OUTDATED",
+        },
+    ]
+    stubber.add_response(
+        "describe_configuration_aggregator_sources_status",
+        {"AggregatedSourceStatusList": statuses},
+        {"ConfigurationAggregatorName": "agg"},
+    )
+    warnings, incomplete = source_warnings(client, "agg", ("us-east-1",), ("210987654321",))
+    assert warnings == [
+        "aggregator source o-a1b2c3d4e5 us-east-1 is FAILED: its results may be missing",
+        "aggregator source 210987654321 us-east-1 is OUTDATED: its results may be out of date",
+    ]
+    assert incomplete
