@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from functools import cache
 from typing import Any
 
@@ -266,3 +267,39 @@ def test_the_sar_services_are_the_ones_parliament_ships() -> None:
     prefixes = {action.split(":")[0] for scope in SCOPES for action in actions(scope)}
     assert prefixes <= set(SAR)
     assert parliament.iam_definition
+
+
+ROLE_ARN = re.compile(r"^arn:aws:iam::[0-9]{12}:role/[\w+=,.@/-]+$")
+
+
+def _passes_a_role(value: Any) -> bool:
+    """Whether an input, at any depth, is a role ARN (a policy document that names one does not count)."""
+    if isinstance(value, str):
+        return bool(ROLE_ARN.match(value))
+    if isinstance(value, dict):
+        return any(_passes_a_role(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_passes_a_role(item) for item in value)
+    return False
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_each_resource_given_a_role_grants_pass_role(scope: str) -> None:
+    """IAM checks iam:PassRole when a role ARN is handed to a service (IAM User Guide, "Granting a user
+    permissions to pass a role to an AWS service"): the recorder, the functions, the event targets and
+    the organization aggregator."""
+    given = {
+        registration.type
+        for deployment in deployments(scope)
+        for registration in deployment.registrations
+        if _passes_a_role(registration.inputs)
+    }
+    assert given == (
+        {
+            "aws:cfg/recorder:Recorder",
+            "aws:lambda/function:Function",
+            "aws:cloudwatch/eventTarget:EventTarget",
+        }
+        | ({"aws:cfg/configurationAggregator:ConfigurationAggregator"} if scope == ORGANIZATION else set())
+    )
+    assert {token for token in given if PASS_ROLE not in grants(scope)[token].actions_in(scope)} == set()
