@@ -8,6 +8,7 @@ pipe, and ``--help`` naming every exit status.
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import os
 import queue
@@ -142,6 +143,23 @@ def test_absurdly_nested_outputs_are_one_error_line(document: str, tmp_path: Pat
 def test_outputs_come_from_standard_input_with_a_dash() -> None:
     completed = _command("--outputs", "-", "--endpoint-url", CLOSED_PORT, stdin=_outputs_text().encode())
     assert (completed.returncode, completed.stdout, completed.stderr) == (2, "", UNREACHABLE)
+
+
+def test_standard_input_is_read_in_process_and_a_terminal_is_told_how_to_end_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert load_outputs_file(Path("-"), stdin=io.BytesIO(_outputs_text().encode())) == parse_outputs(
+        example_outputs()
+    )
+
+    class Terminal(io.TextIOWrapper):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal(io.BytesIO(b"{}")))
+    with pytest.raises(OutputsError, match="stack outputs from standard input are unusable"):
+        load_outputs_file(Path("-"))
+    assert capsys.readouterr().err == "reading the stack outputs from standard input (end with Ctrl-D)\n"
 
 
 def test_unusable_outputs_on_standard_input_are_named_as_such() -> None:
