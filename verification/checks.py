@@ -188,6 +188,9 @@ def check_recorder(config: AwsClient, recording: RegionRecording) -> Finding:
         if error_code(error) == "NoSuchConfigurationRecorderException":
             return Verdict.FAIL, f"recorder {name} does not exist"
         raise
+    # An empty answer (an emulator, or a region where the recorder is gone) means the same as the error.
+    if not response["ConfigurationRecordersStatus"]:
+        return Verdict.FAIL, f"recorder {name} does not exist"
     status = response["ConfigurationRecordersStatus"][0]
     if not status.get("recording"):
         return Verdict.FAIL, f"recorder {name} exists but is not recording (no enabled recorder status)"
@@ -206,11 +209,16 @@ def check_delivery(config: AwsClient, recording: RegionRecording, bucket: str) -
         if error_code(error) == "NoSuchDeliveryChannelException":
             return Verdict.FAIL, f"delivery channel {name} does not exist"
         raise
+    if not channels:
+        return Verdict.FAIL, f"delivery channel {name} does not exist"
     target = channels[0].get("s3BucketName")
     if target != bucket:
         return Verdict.FAIL, f"delivery channel {name} delivers to bucket {target}, not {bucket}"
 
-    status = config.describe_delivery_channel_status(DeliveryChannelNames=[name])["DeliveryChannelsStatus"][0]
+    statuses = config.describe_delivery_channel_status(DeliveryChannelNames=[name])["DeliveryChannelsStatus"]
+    if not statuses:
+        return Verdict.FAIL, f"delivery channel {name} reports no status"
+    status = statuses[0]
     failures: list[str] = []
     successes: list[str] = []
     for key, kind in _BUCKET_DELIVERIES.items():
@@ -237,11 +245,13 @@ def check_rule(config: AwsClient, rule: RuleOutput, stack_frequency: str, now: d
 def _described_rule(config: AwsClient, name: str) -> Mapping[str, Any] | None:
     """The rule as DescribeConfigRules gives it; None when there is no such rule."""
     try:
-        return dict(config.describe_config_rules(ConfigRuleNames=[name])["ConfigRules"][0])
+        described = config.describe_config_rules(ConfigRuleNames=[name])["ConfigRules"]
     except AWS_CALL_ERRORS as error:
         if error_code(error) == "NoSuchConfigRuleException":
             return None
         raise
+    # AWS answers an unknown name with NoSuchConfigRuleException; an empty list is treated the same.
+    return dict(described[0]) if described else None
 
 
 class HubRuleCopies:
@@ -472,13 +482,16 @@ def check_aggregator(
     """Every source of every region SUCCEEDED; ``by_account`` (organization scope): an organization
     source, and failing sources named by account and region."""
     try:
-        aggregator = config.describe_configuration_aggregators(ConfigurationAggregatorNames=[name])[
+        aggregators = config.describe_configuration_aggregators(ConfigurationAggregatorNames=[name])[
             "ConfigurationAggregators"
-        ][0]
+        ]
     except AWS_CALL_ERRORS as error:
         if error_code(error) == "NoSuchConfigurationAggregatorException":
             return Verdict.FAIL, f"aggregator {name} does not exist"
         raise
+    if not aggregators:
+        return Verdict.FAIL, f"aggregator {name} does not exist"
+    aggregator = aggregators[0]
     sources = [*aggregator.get("AccountAggregationSources", [])]
     if "OrganizationAggregationSource" in aggregator:
         sources.append(aggregator["OrganizationAggregationSource"])

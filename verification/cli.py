@@ -6,7 +6,8 @@
 Exit status of both: 0 when all is well (verify: a WARN line does not change that); 1 when the stack is
 broken (verify: a check failed; report --fail-on-noncompliant: a resource is non-compliant;
 report --fail-on-expired-exceptions: a listed exception has expired); 2 when it could not check (unusable
-outputs, no or wrong credentials, an unreachable endpoint, a failed AWS call).
+outputs, no or wrong credentials, an unreachable endpoint, a failed AWS call); 130 when interrupted
+(verification/exit_status.py, listed by ``--help``).
 """
 
 from __future__ import annotations
@@ -18,12 +19,10 @@ from datetime import UTC, datetime
 
 from verification.checks import verify
 from verification.clients import ClientFactory
+from verification.exit_status import EXIT_BROKEN, EXIT_COULD_NOT_CHECK, EXIT_OK, exit_statuses
 from verification.report_command import report_main
 from verification.results import Verdict
 from verification.session import (
-    EXIT_BROKEN,
-    EXIT_COULD_NOT_CHECK,
-    EXIT_OK,
     CannotCheck,
     add_source_arguments,
     prepare,
@@ -34,7 +33,9 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m verification",
         description="Check that a deployed compliance stack records, delivers, evaluates and alerts.",
-        epilog="To report compliance instead: python -m verification report --help",
+        epilog=exit_statuses("the stack is broken: a check failed")
+        + "\n\nTo report compliance instead: python -m verification report --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_source_arguments(parser)
     return parser.parse_args(argv)

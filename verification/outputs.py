@@ -36,13 +36,16 @@ Keys the checks do not use are ignored; anything else that differs is reported, 
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from evaluators.exceptions import InvalidExceptionsDocument, ResourceException, from_document
 
@@ -160,12 +163,49 @@ class StackOutputs:
         return self.aggregator_arn.split(":")[4]
 
 
-def load_outputs_file(path: Path) -> StackOutputs:
+# ``--outputs -``: the outputs come from standard input (``pulumi stack output --json | ...``).
+STANDARD_INPUT = Path("-")
+
+
+def load_outputs_file(path: Path, stdin: BinaryIO | None = None) -> StackOutputs:
+    """Reads the outputs from ``path``, or from ``stdin`` when ``path`` is ``-``."""
+    if path == STANDARD_INPUT:
+        source = "standard input"
+        if stdin is None:
+            if sys.stdin.isatty():
+                print("reading the stack outputs from standard input (end with Ctrl-D)", file=sys.stderr)
+            stdin = sys.stdin.buffer
+        content = stdin.read()
+    else:
+        source = str(path)
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            raise OutputsError(f"cannot read stack outputs file {path}: {error.strerror or error}") from error
+    return parse_outputs_json(decode_outputs(content, source), source=source)
+
+
+def decode_outputs(content: bytes, source: str) -> str:
+    """The text of an outputs file: UTF-8, with or without a byte order mark, or UTF-16 with one.
+
+    Windows PowerShell 5.1 writes ``pulumi stack output --json > outputs.json`` as UTF-16 with a byte
+    order mark, and ``Out-File -Encoding utf8`` as UTF-8 with one; a byte order mark leaves no doubt,
+    so both are read. Anything else must be UTF-8 (RFC 8259, section 8.1).
+    """
+    if content.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8"
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise OutputsError(f"cannot read stack outputs file {path}: {error.strerror or error}") from error
-    return parse_outputs_json(text, source=str(path))
+        return content.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise OutputsError(
+            f"stack outputs from {source} are not {encoding.upper().removesuffix('-SIG')} text "
+            f"(byte {error.start} is {content[error.start:error.start + 1]!r}); save them as UTF-8, "
+            "e.g. pulumi stack output --json | Out-File -Encoding utf8 outputs.json in PowerShell"
+        ) from error
 
 
 def read_stack_outputs(stack: str) -> StackOutputs:
@@ -177,21 +217,28 @@ def read_stack_outputs(stack: str) -> StackOutputs:
             "to a file and pass --outputs FILE"
         )
     command = [pulumi, "stack", "output", "--json", "--stack", stack]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    completed = subprocess.run(command, capture_output=True, check=False)
     if completed.returncode != 0:
+        error_output = completed.stderr.decode("utf-8", errors="replace").strip()
         raise OutputsError(
             f"`pulumi stack output --json --stack {stack}` exited with {completed.returncode}: "
-            f"{completed.stderr.strip() or '(no error output)'}"
+            f"{error_output or '(no error output)'}"
         )
-    return parse_outputs_json(completed.stdout, source=f"stack {stack}")
+    source = f"stack {stack}"
+    return parse_outputs_json(decode_outputs(completed.stdout, source), source=source)
 
 
 def parse_outputs_json(text: str, source: str) -> StackOutputs:
     try:
         data = json.loads(text)
+        return parse_outputs(data, source)
     except json.JSONDecodeError as error:
         raise OutputsError(f"stack outputs from {source} are not valid JSON: {error}") from error
-    return parse_outputs(data, source)
+    except RecursionError as error:
+        # The decoder (and repr in a problem's message) recurse once per level of nesting.
+        raise OutputsError(
+            f"stack outputs from {source} are nested too deeply to be stack outputs"
+        ) from error
 
 
 def parse_outputs(data: object, source: str = "stack outputs") -> StackOutputs:

@@ -22,6 +22,7 @@ from components.frameworks import FRAMEWORKS, Framework
 from verification.clients import ClientFactory
 from verification.compliance import ComplianceReport, Filters, collect
 from verification.exception_review import ExceptionStatus
+from verification.exit_status import EXIT_BROKEN, EXIT_COULD_NOT_CHECK, EXIT_OK, exit_statuses
 from verification.framework_formats import (
     render_framework_csv,
     render_framework_json,
@@ -34,9 +35,6 @@ from verification.outputs import ACCOUNT_ID_PATTERN, StackOutputs
 from verification.report_formats import render_csv, render_json, render_markdown, render_table
 from verification.results import AWS_CALL_ERRORS, describe_error
 from verification.session import (
-    EXIT_BROKEN,
-    EXIT_COULD_NOT_CHECK,
-    EXIT_OK,
     CannotCheck,
     add_source_arguments,
     prepare,
@@ -66,6 +64,13 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m verification report",
         description="Report the compliance of the stack's rules in every region, from its aggregator.",
+        epilog=exit_statuses(
+            "with --fail-on-noncompliant: a resource is non-compliant; with --fail-on-expired-exceptions: a "
+            "listed exception has expired",
+            incomplete=";\n       or an aggregator source FAILED (the report is printed, but may lack "
+            "its results)",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_source_arguments(parser)
     parser.add_argument("--format", choices=tuple(RENDERERS), default="table", help="default: table")

@@ -1,7 +1,8 @@
-"""Runs the Pulumi program under mocks and records every resource registration it makes.
+"""Runs the Pulumi program under mocks and records every resource registration and invoke it makes.
 
 The stock mock monitor keeps only the resulting state; this one also keeps what the engine would use
-to order the deployment (``depends_on`` and the provider of each resource) and the stack outputs.
+to order the deployment (``depends_on`` and the provider of each resource), the stack outputs, and
+every provider function the program calls (with its arguments).
 """
 
 from __future__ import annotations
@@ -83,6 +84,12 @@ class Registration:
     state: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Invocation:
+    token: str
+    args: dict[str, Any]
+
+
 # ARN formats by resource type, as AWS returns them; others are arn:aws:<service>:<region>:<account>:<name>.
 ARN_FORMATS = {
     "aws:s3/bucket:Bucket": "arn:aws:s3:::{name}",
@@ -109,6 +116,7 @@ class ProgramMocks(pulumi.runtime.Mocks):
     def __init__(self, organization: Organization = ORGANIZATION) -> None:
         self.provider_regions: dict[str, str] = {}
         self.organization = organization
+        self.invocations: list[Invocation] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
@@ -127,6 +135,7 @@ class ProgramMocks(pulumi.runtime.Mocks):
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        self.invocations.append(Invocation(args.token, dict(args.args)))
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": ACCOUNT_ID,
@@ -207,6 +216,7 @@ class RecordingMonitor(mocks.MockMonitor):
 class Deployment:
     registrations: list[Registration]
     outputs: dict[str, Any]
+    invocations: list[Invocation] = field(default_factory=list)
 
     def of_type(self, resource_type: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == resource_type]
@@ -252,7 +262,11 @@ def run_program(
         _sync_await(stack_module.run_in_stack(lambda: runpy.run_path(str(PROJECT_ROOT / "__main__.py"))))
     finally:
         _forget_unfinished_work()
-    return Deployment(registrations=monitor.registrations, outputs=monitor.stack_outputs)
+    return Deployment(
+        registrations=monitor.registrations,
+        outputs=monitor.stack_outputs,
+        invocations=program_mocks.invocations,
+    )
 
 
 def _forget_unfinished_work() -> None:
