@@ -65,8 +65,8 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         prog="python -m verification report",
         description="Report the compliance of the stack's rules in every region, from its aggregator.",
         epilog=exit_statuses(
-            "with --fail-on-noncompliant: a resource is non-compliant; with --fail-on-expired-exceptions: a "
-            "listed exception has expired",
+            "with --fail-on-noncompliant: a resource is non-compliant;\n"
+            "       with --fail-on-expired-exceptions: a listed exception has expired",
             incomplete=";\n       or an aggregator source FAILED (the report is printed, but may lack "
             "its results)",
         ),

@@ -175,7 +175,11 @@ def test_unusable_outputs_on_standard_input_are_named_as_such() -> None:
     ("command", "status_1"),
     [
         ([], "  1    the stack is broken: a check failed\n"),
-        (["report"], "  1    with --fail-on-noncompliant: a resource is non-compliant\n"),
+        (
+            ["report"],
+            "  1    with --fail-on-noncompliant: a resource is non-compliant;\n"
+            "       with --fail-on-expired-exceptions: a listed exception has expired\n",
+        ),
     ],
 )
 def test_help_lists_every_exit_status(

@@ -20,9 +20,9 @@ from botocore.stub import Stubber
 from moto_stack import example_outputs
 
 from verification.checks import HubRuleCopies, check_rule
-from verification.compliance import ComplianceReport, Counts, Filters, NonCompliantResource, collect
+from verification.compliance import ComplianceReport, Counts, Filters, ResourceResult, collect
 from verification.compliance import _source_warnings as source_warnings
-from verification.html_report import render_html
+from verification.html_report import heat_cell, render_html
 from verification.outputs import OutputsError, RuleOutput, StackOutputs, parse_outputs
 from verification.report_formats import render_csv, render_markdown
 from verification.results import Verdict
@@ -127,7 +127,7 @@ def _report(
     counts: dict[str, Counts] | None = None,
     regions: tuple[str, ...] = (),
 ) -> ComplianceReport:
-    finding = NonCompliantResource(
+    finding = ResourceResult(
         recorded=NOW,
         account_id=ACCOUNT,
         region="us-east-1",
@@ -158,10 +158,10 @@ def test_markdown_escapes_backslashes_pipes_and_line_breaks() -> None:
 
 def test_csv_quotes_commas_quotes_and_line_breaks_so_a_spreadsheet_reads_one_row() -> None:
     annotation = 'tag "Owner" is blank,\nsee the runbook'
-    rows = list(csv.reader(io.StringIO(render_csv(_report(annotation)))))
-    assert len(rows) == 2
-    assert rows[1][-1] == annotation
-    assert render_csv(_report(annotation)).splitlines()[1].endswith('"tag ""Owner"" is blank,')
+    rows = list(csv.DictReader(io.StringIO(render_csv(_report(annotation)))))
+    assert len(rows) == 1
+    assert rows[0]["annotation"] == annotation and rows[0]["status"] == "NON_COMPLIANT"
+    assert ',"tag ""Owner"" is blank,' in render_csv(_report(annotation)).splitlines()[1]
 
 
 def test_html_escapes_every_cell_and_attribute_value() -> None:
@@ -172,18 +172,26 @@ def test_html_escapes_every_cell_and_attribute_value() -> None:
 
 
 @pytest.mark.parametrize(
-    ("counts", "colour"),
+    ("counts", "cell"),
     [
-        (Counts(5, 0), "#dafbe1"),
-        (Counts(0, 0), "#dafbe1"),
-        (Counts(3, 1), "hsl(0, 70%, 82%)"),
-        (Counts(1, 1), "hsl(0, 70%, 72%)"),
-        (Counts(0, 4), "hsl(0, 70%, 52%)"),
+        (Counts(5, 0), ("heat-compliant", "")),
+        (Counts(0, 0), ("heat-compliant", "")),
+        (Counts(5, 0, 1), ("heat-excepted", "")),
+        (Counts(3, 1, 2), ("heat-noncompliant", "background:hsl(0, 70%, 85%)")),
+        (Counts(3, 1), ("heat-noncompliant", "background:hsl(0, 70%, 82%)")),
+        (Counts(1, 1), ("heat-noncompliant", "background:hsl(0, 70%, 72%)")),
+        (Counts(0, 4), ("heat-noncompliant", "background:hsl(0, 70%, 52%)")),
+        (None, ("heat-none", "")),
     ],
 )
-def test_the_heat_map_shade_follows_the_non_compliant_share(counts: Counts, colour: str) -> None:
-    page = render_html(_report("x", counts={"us-east-1": counts}))
-    assert f"background:{colour}" in page
+def test_the_heat_map_shade_follows_the_non_compliant_share(
+    counts: Counts | None, cell: tuple[str, str]
+) -> None:
+    assert heat_cell(counts) == cell
+    if counts is not None:
+        page = render_html(_report("x", counts={"us-east-1": counts}))
+        style = f' style="{cell[1]}"' if cell[1] else ""
+        assert f'<td class="cell {cell[0]}"{style}>' in page
 
 
 def test_a_region_without_results_is_grey_in_the_heat_map() -> None:
@@ -191,8 +199,8 @@ def test_a_region_without_results_is_grey_in_the_heat_map() -> None:
     without = render_html(
         _report("x", counts={"us-east-1": Counts(1, 1)}, regions=("us-east-1", "us-west-2"))
     )
-    assert "background:#eaeef2" in without
-    assert "background:#eaeef2" not in with_results
+    assert '<td class="cell heat-none">' in without
+    assert '<td class="cell heat-none">' not in with_results
 
 
 # --- account ids --------------------------------------------------------------------------------
