@@ -1,9 +1,12 @@
 """Compliance frameworks and the AWS managed rules AWS maps to their controls.
 
-The facts are AWS's, from the Config Developer Guide's "Operational Best Practices for ..." pages
-(components/data/frameworks.json names the page and the date it was read for each framework). A control
-backed by rules that pass is evidence for that control, not proof of compliance with the framework
-(docs/frameworks.md).
+The facts are AWS's: the framework requirements the AWS Security Hub User Guide relates to each Security
+Hub control, and the AWS managed rule that control is evaluated by, taken from AWS's archived
+documentation text of 2023 (components/data/frameworks.json names the files, the commit and the page that
+is current today; docs/frameworks.md says how the file was made and how to refresh it). Identifiers named
+here need not be in the managed-rule table (components/managed_rules.py): the report needs only
+identifiers, the table only validates the managedRules setting. A control backed by rules that pass is
+evidence for that control, not proof of compliance with the framework.
 """
 
 from __future__ import annotations
@@ -31,10 +34,13 @@ class Framework:
     key: str
     title: str
     version: str
-    # The AWS page the controls were read from, and the date they were read.
+    # The AWS text the controls were read from (files and commit of the archived documentation, with the
+    # date of that text), and the date they were read.
     source: str
     retrieved: str
     controls: tuple[Control, ...]
+    # AWS's current page for the framework: the place to compare with when refreshing the mapping.
+    current_page: str = ""
 
     @property
     def name(self) -> str:
@@ -50,6 +56,7 @@ def _framework(entry: Mapping[str, object]) -> Framework:
         version=str(entry["version"]),
         source=str(entry["source"]),
         retrieved=str(entry["retrieved"]),
+        current_page=str(entry["current_page"]),
         controls=tuple(
             Control(id=str(c["id"]), title=str(c["title"]), rules=tuple(str(r) for r in c["rules"]))
             for c in controls
@@ -67,7 +74,7 @@ FRAMEWORKS: Mapping[str, Framework] = _load()
 
 
 def frameworks_for_rule(identifier: str) -> dict[str, tuple[Control, ...]]:
-    """Framework key -> the controls AWS maps this managed rule identifier to (frameworks that map it)."""
+    """Framework key -> the controls AWS relates this managed rule identifier to (frameworks that do)."""
     found: dict[str, tuple[Control, ...]] = {}
     for key, framework in FRAMEWORKS.items():
         controls = tuple(control for control in framework.controls if identifier in control.rules)

@@ -8,7 +8,6 @@ import botocore.session
 import pytest
 
 from components.catalog import CHECKS, GLOBAL_RESOURCE_TYPES
-from components.frameworks import FRAMEWORKS
 from components.managed_rules import (
     MANAGED_RULES,
     PARAMETER_TYPES,
@@ -29,7 +28,7 @@ KNOWN_REGIONS = {
     for region in _SESSION.get_available_regions("config", partition_name=partition)
 }
 # Equivalents the catalogue claims whose rule page could not be read in full when the table was built
-# (docs/managed-rules.md): they back framework controls but cannot be configured as managedRules yet.
+# (docs/managed-rules.md): they cannot be configured as managedRules yet.
 NOT_IN_TABLE = {"REQUIRED_TAGS"}
 
 RULES = list(MANAGED_RULES.values())
@@ -74,11 +73,6 @@ def test_the_global_rules_are_the_iam_root_account_and_trail_rules() -> None:
     on_iam = {"IAM_PASSWORD_POLICY", "IAM_ROOT_ACCESS_KEY_CHECK", "ROOT_ACCOUNT_MFA_ENABLED"}
     assert {r.identifier for r in RULES if r.on_global_iam_types} == on_iam
     assert {r.identifier for r in RULES if r.is_global} == on_iam | {"MULTI_REGION_CLOUD_TRAIL_ENABLED"}
-
-
-def test_every_rule_a_framework_control_names_is_in_the_table() -> None:
-    named = {rule for framework in FRAMEWORKS.values() for c in framework.controls for rule in c.rules}
-    assert named <= set(MANAGED_RULES), named - set(MANAGED_RULES)
 
 
 def test_every_equivalent_the_catalogue_claims_is_in_the_table_or_known_to_be_missing() -> None:
