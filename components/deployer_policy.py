@@ -81,6 +81,13 @@ ORGANIZATION_RULE = (
     *CONFIG_ORGANIZATION_ACCESS,
     SERVICE_LINKED_ROLE,
 )
+# The provider waits on every StackSet operation, and reads a failed one's per-account results to report
+# them (cloudformation/wait.go, WaitStackSetOperationSucceeded); without the second the failure reads
+# "listing ... results: AccessDenied" instead of the accounts' reasons.
+STACK_SET_OPERATION_WAIT = (
+    "cloudformation:DescribeStackSetOperation",
+    "cloudformation:ListStackSetOperationResults",
+)
 
 RESOURCES: Mapping[str, Grant] = {
     "aws:cfg/recorder:Recorder": Grant(
@@ -172,7 +179,7 @@ RESOURCES: Mapping[str, Grant] = {
             "cloudformation:DescribeStackSet",
             "cloudformation:UpdateStackSet",
             "cloudformation:DeleteStackSet",
-            "cloudformation:DescribeStackSetOperation",
+            *STACK_SET_OPERATION_WAIT,
         ),
         PROVIDER + "cloudformation/stack_set.go",
         ORGANIZATION_ONLY,
@@ -184,7 +191,7 @@ RESOURCES: Mapping[str, Grant] = {
             "cloudformation:ListStackInstances",
             "cloudformation:UpdateStackInstances",
             "cloudformation:DeleteStackInstances",
-            "cloudformation:DescribeStackSetOperation",
+            *STACK_SET_OPERATION_WAIT,
         ),
         PROVIDER + "cloudformation/stack_set_instance.go",
         ORGANIZATION_ONLY,

@@ -267,13 +267,15 @@ def test_conformance_packs_may_create_only_their_service_linked_role_in_account_
     assert linked["Resource"] == "arn:aws:iam::*:role/aws-service-role/config-conforms.amazonaws.com/*"
 
 
-def test_organization_rules_and_packs_grant_the_reads_their_waits_make() -> None:
+def test_organization_resources_grant_the_reads_their_waits_make() -> None:
     """The provider reads each failing account's error while waiting on an organization rule, and ends the
     wait on an organization pack from a delegated administrator by the accounts' detailed statuses
     (configservice/organization_managed_rule.go, organization_conformance_pack.go)."""
     assert {
         "config:GetOrganizationConfigRuleDetailedStatus",
         "config:GetOrganizationConformancePackDetailedStatus",
+        # A failed StackSet operation's per-account reasons (cloudformation/wait.go).
+        "cloudformation:ListStackSetOperationResults",
     } <= actions(ORGANIZATION)
     assert {"s3:PutObject", "s3:GetObject", "s3:PutObjectTagging"} <= actions(ACCOUNT)
 
