@@ -69,6 +69,25 @@ CONFIG_ORGANIZATION_ACCESS = (
 )
 SERVICE_LINKED_ROLE = "iam:CreateServiceLinkedRole"
 PASS_ROLE = "iam:PassRole"
+# Organization custom and managed rules alike. A failed create or update is reported with each failing
+# account's error, read with GetOrganizationConfigRuleDetailedStatus (organizationConfigRuleStatusError in
+# organization_managed_rule.go); without it the failure names no account.
+ORGANIZATION_RULE = (
+    "config:PutOrganizationConfigRule",
+    "config:DescribeOrganizationConfigRules",
+    "config:DescribeOrganizationConfigRuleStatuses",
+    "config:GetOrganizationConfigRuleDetailedStatus",
+    "config:DeleteOrganizationConfigRule",
+    *CONFIG_ORGANIZATION_ACCESS,
+    SERVICE_LINKED_ROLE,
+)
+# The provider waits on every StackSet operation, and reads a failed one's per-account results to report
+# them (cloudformation/wait.go, WaitStackSetOperationSucceeded); without the second the failure reads
+# "listing ... results: AccessDenied" instead of the accounts' reasons.
+STACK_SET_OPERATION_WAIT = (
+    "cloudformation:DescribeStackSetOperation",
+    "cloudformation:ListStackSetOperationResults",
+)
 
 RESOURCES: Mapping[str, Grant] = {
     "aws:cfg/recorder:Recorder": Grant(
@@ -119,15 +138,39 @@ RESOURCES: Mapping[str, Grant] = {
         organization_actions=(PASS_ROLE, *CONFIG_ORGANIZATION_ACCESS),
     ),
     "aws:cfg/organizationCustomRule:OrganizationCustomRule": Grant(
+        ORGANIZATION_RULE,
+        PROVIDER + "configservice/organization_custom_rule.go",
+        ORGANIZATION_ONLY,
+    ),
+    "aws:cfg/organizationManagedRule:OrganizationManagedRule": Grant(
+        ORGANIZATION_RULE,
+        PROVIDER + "configservice/organization_managed_rule.go",
+        ORGANIZATION_ONLY,
+    ),
+    "aws:cfg/conformancePack:ConformancePack": Grant(
         (
-            "config:PutOrganizationConfigRule",
-            "config:DescribeOrganizationConfigRules",
-            "config:DescribeOrganizationConfigRuleStatuses",
-            "config:DeleteOrganizationConfigRule",
+            "config:PutConformancePack",
+            "config:DescribeConformancePacks",
+            "config:DescribeConformancePackStatus",
+            "config:DeleteConformancePack",
+            SERVICE_LINKED_ROLE,
+        ),
+        PROVIDER + "configservice/conformance_pack.go",
+        ACCOUNT_ONLY,
+    ),
+    "aws:cfg/organizationConformancePack:OrganizationConformancePack": Grant(
+        (
+            "config:PutOrganizationConformancePack",
+            "config:DescribeOrganizationConformancePacks",
+            "config:DescribeOrganizationConformancePackStatuses",
+            # Also read while waiting: from a delegated administrator the overall status may stay
+            # *_IN_PROGRESS, and the provider ends the wait when no account is still in progress.
+            "config:GetOrganizationConformancePackDetailedStatus",
+            "config:DeleteOrganizationConformancePack",
             *CONFIG_ORGANIZATION_ACCESS,
             SERVICE_LINKED_ROLE,
         ),
-        PROVIDER + "configservice/organization_custom_rule.go",
+        PROVIDER + "configservice/organization_conformance_pack.go",
         ORGANIZATION_ONLY,
     ),
     "aws:cloudformation/stackSet:StackSet": Grant(
@@ -136,7 +179,7 @@ RESOURCES: Mapping[str, Grant] = {
             "cloudformation:DescribeStackSet",
             "cloudformation:UpdateStackSet",
             "cloudformation:DeleteStackSet",
-            "cloudformation:DescribeStackSetOperation",
+            *STACK_SET_OPERATION_WAIT,
         ),
         PROVIDER + "cloudformation/stack_set.go",
         ORGANIZATION_ONLY,
@@ -148,7 +191,7 @@ RESOURCES: Mapping[str, Grant] = {
             "cloudformation:ListStackInstances",
             "cloudformation:UpdateStackInstances",
             "cloudformation:DeleteStackInstances",
-            "cloudformation:DescribeStackSetOperation",
+            *STACK_SET_OPERATION_WAIT,
         ),
         PROVIDER + "cloudformation/stack_set_instance.go",
         ORGANIZATION_ONLY,
@@ -308,6 +351,19 @@ RESOURCES: Mapping[str, Grant] = {
         ("s3:PutBucketVersioning", "s3:GetBucketVersioning"),
         PROVIDER + "s3/bucket_versioning.go",
     ),
+    "aws:s3/bucketObjectv2:BucketObjectv2": Grant(
+        (
+            # PutObject with the provider's default tags, then HeadObject and GetObjectTagging on read.
+            "s3:PutObject",
+            "s3:PutObjectTagging",
+            "s3:GetObject",
+            "s3:GetObjectTagging",
+            "s3:DeleteObject",
+            "s3:DeleteObjectVersion",
+            "s3:ListBucketVersions",
+        ),
+        PROVIDER + "s3/object.go",
+    ),
     "aws:sns/topic:Topic": Grant(
         (
             "sns:CreateTopic",
@@ -404,9 +460,15 @@ PASSED_ROLES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "events.amazonaws.com": (naming.alert_forwarder_role(_ANY_SUFFIX),),
     },
 }
-# Config's organization rules create AWSServiceRoleForConfigMultiAccountSetup (IAM User Guide, services
-# that work with IAM: the role's path is aws-service-role/<service principal>/).
-SERVICE_LINKED_ROLE_SERVICE = "config-multiaccountsetup.amazonaws.com"
+# The service-linked roles Config creates for the caller, by scope (IAM User Guide, services that work with
+# IAM: the role's path is aws-service-role/<service principal>/): AWSServiceRoleForConfigMultiAccountSetup
+# for organization rules and packs; AWSServiceRoleForConfigConforms for an account's conformance packs
+# (Config Developer Guide, "Using Service-Linked Roles for AWS Config", conformance packs; the SAR lists
+# iam:CreateServiceLinkedRole as a dependent action of config:PutConformancePack).
+SERVICE_LINKED_ROLE_SERVICES: Mapping[str, str] = {
+    ACCOUNT: "config-conforms.amazonaws.com",
+    ORGANIZATION: "config-multiaccountsetup.amazonaws.com",
+}
 
 
 def grants(scope: str) -> dict[str, Grant]:
@@ -438,13 +500,14 @@ def policy(scope: str) -> dict[str, Any]:
                 }
             )
     if SERVICE_LINKED_ROLE in actions:
+        service = SERVICE_LINKED_ROLE_SERVICES[scope]
         statements.append(
             {
-                "Sid": "CreateConfigOrganizationServiceLinkedRole",
+                "Sid": "CreateConfig" + scope.capitalize() + "ServiceLinkedRole",
                 "Effect": "Allow",
                 "Action": SERVICE_LINKED_ROLE,
-                "Resource": f"arn:aws:iam::*:role/aws-service-role/{SERVICE_LINKED_ROLE_SERVICE}/*",
-                "Condition": {"StringEquals": {"iam:AWSServiceName": SERVICE_LINKED_ROLE_SERVICE}},
+                "Resource": f"arn:aws:iam::*:role/aws-service-role/{service}/*",
+                "Condition": {"StringEquals": {"iam:AWSServiceName": service}},
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}

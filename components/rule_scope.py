@@ -38,6 +38,7 @@ def rule_excluded_accounts(
     ``unit_accounts`` maps each member OU to every account below it; ``management_account`` is set when the
     hub is a delegated administrator (a management-account hub is itself the management account).
     """
+    _refuse_unlisted_organization(organization_accounts, hub_account)
     _refuse_overlapping_units(unit_accounts)
     members = {account for accounts in unit_accounts.values() for account in accounts}
     outside = set(organization_accounts) - members - {hub_account}
@@ -50,6 +51,21 @@ def rule_excluded_accounts(
             "(the root id r-... holds every account) or fewer excludedAccounts"
         )
     return sorted(skipped)
+
+
+def _refuse_unlisted_organization(organization_accounts: Sequence[str], hub_account: str) -> None:
+    """A listing of the organization always holds the hub. The provider's get_organization answers an empty
+    account list, without an error, when ListAccounts is denied to an account other than the management
+    account (hashicorp/terraform-provider-aws, internal/service/organizations/organization_data_source.go:
+    an AccessDeniedException there only marks the caller as no delegated administrator); the rules would
+    then skip no account outside the member OUs and reach accounts that have no recorder or member role."""
+    if hub_account not in organization_accounts:
+        raise RuleScopeError(
+            f"AWS Organizations listed {len(organization_accounts)} accounts of the organization, without "
+            f"this account {hub_account}: the deployer may not call organizations:ListAccounts (grant it, "
+            "docs/deployer-permissions.md), or the account is not the management account or a delegated "
+            "administrator (AWS Organizations API Reference, ListAccounts)"
+        )
 
 
 def _refuse_overlapping_units(unit_accounts: Mapping[str, Sequence[str]]) -> None:

@@ -102,9 +102,19 @@ def _check_organization_rule(
         return Verdict.FAIL, problem
     rule_excludes = set(described.get("ExcludedAccounts", []))
     if rule_excludes != set(excluded_accounts):
+        # The provider sends no ExcludedAccounts at all when its list is empty (terraform-provider-aws,
+        # internal/service/configservice/organization_custom_rule.go and organization_managed_rule.go,
+        # Update: only a non-empty set is sent), and the Config API Reference does not say whether
+        # PutOrganizationConfigRule then keeps or clears the rule's list.
+        remedy = (
+            ": an empty list cannot be sent to an existing rule; remove the rule "
+            "(pulumi destroy --target <its urn>) and run pulumi up to create it without exclusions"
+            if not excluded_accounts
+            else ""
+        )
         return Verdict.FAIL, (
             f"organization rule {name} excludes {_listed(sorted(rule_excludes))}, the stack's "
-            f"excludedAccounts are {_listed(sorted(excluded_accounts))}"
+            f"excludedAccounts are {_listed(sorted(excluded_accounts))}{remedy}"
         )
 
     overall = config.describe_organization_config_rule_statuses(OrganizationConfigRuleNames=[name])[

@@ -12,6 +12,8 @@ import fnmatch
 import json
 import re
 from functools import cache
+from pathlib import Path
+from tempfile import mkdtemp
 from typing import Any
 
 import parliament
@@ -34,18 +36,28 @@ from components.deployer_policy import (
 )
 from tests.infra.conftest import DEV_CONFIG
 from tests.infra.program import Deployment, run_program
+from tests.infra.test_conformance_packs import SMALL, oversized_template
 from tests.infra.test_iam_scoping import SAR, arn_problems, privilege
+from tests.infra.test_managed_rule_deployment import EVERYWHERE_RULES
 from tests.infra.test_organization import ORGANIZATION_CONFIG
 
+# AWS managed rules and conformance packs, one pack small enough for TemplateBody and one uploaded to the
+# region's template bucket (TemplateS3Uri).
+RULES_AND_PACKS: dict[str, Any] = {
+    "managedRules": EVERYWHERE_RULES,
+    "conformancePacks": [SMALL, {"name": "large", "template": str(oversized_template(Path(mkdtemp())))}],
+}
 # The settings that change what the program registers or calls, in each scope.
 CONFIGS: dict[str, list[dict[str, Any]]] = {
     ACCOUNT: [
         DEV_CONFIG,
         {**DEV_CONFIG, "existingRecorderRegions": ["eu-west-1"], "protectData": "false"},
+        {**DEV_CONFIG, **RULES_AND_PACKS},
     ],
     ORGANIZATION: [
         ORGANIZATION_CONFIG,
         {**ORGANIZATION_CONFIG, "delegatedAdministrator": "true", "manageMemberRecorders": "false"},
+        {**ORGANIZATION_CONFIG, **RULES_AND_PACKS},
     ],
 }
 # Provider functions the organization scope is about to call (the accounts of the member OUs): granted
@@ -63,6 +75,8 @@ DEPENDENTS_NOT_NEEDED = {
         "iam:PassRole",
     ): "only for delivery-status logging roles, which the topic has none of",
     ("sns:SetTopicAttributes", "iam:PassRole"): "as for CreateTopic",
+    ("config:PutConformancePack", "ssm:GetDocument"): "only for a template in an SSM document "
+    "(TemplateSSMDocumentDetails); the packs here are a TemplateBody or a TemplateS3Uri",
     ("config:PutOrganizationConfigRule", "iam:PassRole"): "only for custom policy rules' roles; the rules "
     "here invoke Lambda functions, which Config invokes through their resource policies",
     ("config:PutConfigurationAggregator", "organizations:EnableAWSServiceAccess"): "only for an organization "
@@ -245,10 +259,32 @@ def test_the_organization_reads_and_config_organization_access_are_granted_in_or
     )
 
 
+def test_conformance_packs_may_create_only_their_service_linked_role_in_account_scope() -> None:
+    """Config creates AWSServiceRoleForConfigConforms for the caller of PutConformancePack (the SAR lists
+    iam:CreateServiceLinkedRole as its dependent action)."""
+    (linked,) = [s for s in policy(ACCOUNT)["Statement"] if s["Action"] == SERVICE_LINKED_ROLE]
+    assert linked["Condition"] == {"StringEquals": {"iam:AWSServiceName": "config-conforms.amazonaws.com"}}
+    assert linked["Resource"] == "arn:aws:iam::*:role/aws-service-role/config-conforms.amazonaws.com/*"
+
+
+def test_organization_resources_grant_the_reads_their_waits_make() -> None:
+    """The provider reads each failing account's error while waiting on an organization rule, and ends the
+    wait on an organization pack from a delegated administrator by the accounts' detailed statuses
+    (configservice/organization_managed_rule.go, organization_conformance_pack.go)."""
+    assert {
+        "config:GetOrganizationConfigRuleDetailedStatus",
+        "config:GetOrganizationConformancePackDetailedStatus",
+        # A failed StackSet operation's per-account reasons (cloudformation/wait.go).
+        "cloudformation:ListStackSetOperationResults",
+    } <= actions(ORGANIZATION)
+    assert {"s3:PutObject", "s3:GetObject", "s3:PutObjectTagging"} <= actions(ACCOUNT)
+
+
 def test_account_scope_grants_nothing_of_organizations_or_stack_sets() -> None:
     granted = actions(ACCOUNT)
     assert {a for a in granted if a.startswith(("organizations:", "cloudformation:"))} == set()
-    assert SERVICE_LINKED_ROLE not in granted
+    # Only the conformance packs' service-linked role (test above), not Config's organization one.
+    assert "multiaccountsetup" not in json.dumps(policy(ACCOUNT))
     # The aggregator's organization source adds its role and Config's Organizations calls only there.
     aggregator = RESOURCES["aws:cfg/configurationAggregator:ConfigurationAggregator"]
     assert PASS_ROLE not in aggregator.actions_in(ACCOUNT)

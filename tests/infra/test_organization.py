@@ -21,6 +21,7 @@ from tests.infra.conftest import DEV_CONFIG
 from tests.infra.program import (
     ACCOUNT_ID,
     MANAGEMENT_ACCOUNT_ID,
+    ORGANIZATION,
     ORGANIZATION_ID,
     PROJECT_ROOT,
     ROOT_ID,
@@ -581,7 +582,7 @@ def test_the_program_refuses_an_organization_needing_more_than_1000_exclusions()
         parents={"ou-ab12-cdef3456": ROOT_ID},
         accounts_in={
             ROOT_ID: tuple(f"{n:012d}" for n in range(1, 1002)),
-            "ou-ab12-cdef3456": (MEMBER_ACCOUNT,),
+            "ou-ab12-cdef3456": (MEMBER_ACCOUNT, ACCOUNT_ID),
         },
     )
     config = {
@@ -591,6 +592,23 @@ def test_the_program_refuses_an_organization_needing_more_than_1000_exclusions()
     }
     with pytest.raises(RuleScopeError, match="more than the 1,000"):
         run_program(config, organization=crowded)
+
+
+class DeniedListAccounts(Organization):
+    """As the provider's get_organization answers when ListAccounts is denied to an account other than the
+    management account: no error, no accounts (hashicorp/terraform-provider-aws,
+    internal/service/organizations/organization_data_source.go)."""
+
+    def accounts(self) -> list[str]:
+        return []
+
+
+def test_an_organization_listed_without_the_hub_is_refused_not_read_as_empty() -> None:
+    with pytest.raises(RuleScopeError, match=r"listed 0 accounts .* without this account 123456789012"):
+        rule_excluded_accounts([], {OUS[0]: [MEMBER_ACCOUNT]}, [], ACCOUNT_ID, MANAGEMENT_ACCOUNT_ID)
+    denied = DeniedListAccounts(parents=ORGANIZATION.parents, accounts_in=ORGANIZATION.accounts_in)
+    with pytest.raises(RuleScopeError, match="organizations:ListAccounts"):
+        run_program({**ORGANIZATION_CONFIG, "delegatedAdministrator": "true"}, organization=denied)
 
 
 def test_nested_member_ous_are_refused() -> None:

@@ -37,7 +37,7 @@ NAMES = {"OrganizationConfigRuleNames": [NAME]}
 TRIGGERS = ["ScheduledNotification"]
 
 
-def _describe(stubber: Stubber, function: str = FUNCTION) -> None:
+def _describe(stubber: Stubber, function: str = FUNCTION, excluded: list[str] | None = None) -> None:
     described: dict[str, Any] = {
         "OrganizationConfigRuleName": NAME,
         "OrganizationConfigRuleArn": f"arn:aws:config:us-east-1:{HUB}:organization-config-rule/{NAME}-x1",
@@ -46,6 +46,8 @@ def _describe(stubber: Stubber, function: str = FUNCTION) -> None:
             "OrganizationConfigRuleTriggerTypes": TRIGGERS,
         },
     }
+    if excluded:
+        described["ExcludedAccounts"] = excluded
     response = {"OrganizationConfigRules": [described]}
     stubber.add_response("describe_organization_config_rules", response, NAMES)
 
@@ -140,6 +142,19 @@ def test_excluded_accounts_that_differ_from_the_stacks_fail(config: tuple[Any, S
     assert check_organization_rule(client, RULE, (_account(7),)) == (
         Verdict.FAIL,
         f"organization rule {NAME} excludes none, the stack's excludedAccounts are {_account(7)}",
+    )
+
+
+def test_a_rule_keeping_exclusions_the_stack_dropped_names_the_remedy(config: tuple[Any, Stubber]) -> None:
+    """The provider omits an empty ExcludedAccounts from PutOrganizationConfigRule (terraform-provider-aws,
+    internal/service/configservice/organization_custom_rule.go), so a list that became empty may stay."""
+    client, stubber = config
+    _describe(stubber, excluded=[_account(7)])
+    assert check_organization_rule(client, RULE, ()) == (
+        Verdict.FAIL,
+        f"organization rule {NAME} excludes {_account(7)}, the stack's excludedAccounts are none: an empty "
+        "list cannot be sent to an existing rule; remove the rule (pulumi destroy --target <its urn>) and "
+        "run pulumi up to create it without exclusions",
     )
 
 
