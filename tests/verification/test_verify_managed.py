@@ -301,6 +301,43 @@ def test_a_pack_rule_that_stopped_evaluating_fails_the_pack_and_is_named(config:
     assert "more than 48 h (twice its TwentyFour_Hours frequency)" in message
 
 
+def test_a_pack_rule_that_no_longer_exists_is_named_and_the_others_still_checked(
+    config: tuple[Any, Stubber],
+) -> None:
+    # DescribeConfigRules fails the whole request when one named rule does not exist (Config API
+    # Reference, DescribeConfigRules: NoSuchConfigRuleException): each rule is then asked for alone.
+    client, stubber = config
+    pack_status(stubber, "CREATE_COMPLETE")
+    pack_rules(stubber, [CHANGE_IN_PACK, PERIODIC_IN_PACK])
+    stubber.add_client_error(
+        "describe_config_rules",
+        "NoSuchConfigRuleException",
+        "The ConfigRule provided in the request is invalid.",
+        expected_params={"ConfigRuleNames": [CHANGE_IN_PACK, PERIODIC_IN_PACK]},
+    )
+    change = described(CHANGE_IN_PACK, "ENCRYPTED_VOLUMES")
+    stubber.add_response(
+        "describe_config_rules", {"ConfigRules": [change]}, {"ConfigRuleNames": [CHANGE_IN_PACK]}
+    )
+    stubber.add_client_error(
+        "describe_config_rules",
+        "NoSuchConfigRuleException",
+        "The ConfigRule provided in the request is invalid.",
+        expected_params={"ConfigRuleNames": [PERIODIC_IN_PACK]},
+    )
+    stubber.add_response(
+        "describe_config_rule_evaluation_status",
+        evaluation_status(CHANGE_IN_PACK, FirstActivatedTime=NOW - timedelta(days=3)),
+        {"ConfigRuleNames": [CHANGE_IN_PACK]},
+    )
+    assert check_conformance_pack(client, PACK, NOW) == (
+        Verdict.FAIL,
+        f"conformance pack {PACK} is CREATE_COMPLETE; "
+        f"1 of 2 rules fail: rule {PERIODIC_IN_PACK} does not exist",
+    )
+    stubber.assert_no_pending_responses()
+
+
 def test_a_pack_that_failed_to_deploy_fails_with_the_reason(config: tuple[Any, Stubber]) -> None:
     client, stubber = config
     pack_status(stubber, "CREATE_FAILED", "Resource handler returned message: rule name already exists")
