@@ -404,6 +404,52 @@ def test_an_organization_pack_failing_in_an_account_fails(config: tuple[Any, Stu
     )
 
 
+def organization_pack(stubber: Stubber, status: str, member_statuses: list[str]) -> None:
+    stubber.add_response(
+        "describe_organization_conformance_pack_statuses",
+        {
+            "OrganizationConformancePackStatuses": [
+                {"OrganizationConformancePackName": PACK, "Status": status}
+            ]
+        },
+        {"OrganizationConformancePackNames": [PACK]},
+    )
+    members = [
+        {
+            "AccountId": f"{index:012d}",
+            "ConformancePackName": f"OrgConformsPack-{PACK}-{index}",
+            "Status": state,
+        }
+        for index, state in enumerate(member_statuses, start=1)
+    ]
+    stubber.add_response(
+        "get_organization_conformance_pack_detailed_status",
+        {"OrganizationConformancePackDetailedStatuses": members},
+        {"OrganizationConformancePackName": PACK},
+    )
+
+
+def test_an_organization_pack_done_in_every_account_passes_though_still_reported_in_progress(
+    config: tuple[Any, Stubber],
+) -> None:
+    # DescribeOrganizationConformancePackStatuses may keep answering CREATE_IN_PROGRESS to a delegated
+    # administrator after every member account finished (terraform-provider-aws,
+    # internal/service/configservice/organization_conformance_pack.go, statusOrganizationConformancePack,
+    # which then reads the accounts' statuses): the accounts decide.
+    client, stubber = config
+    organization_pack(stubber, "CREATE_IN_PROGRESS", ["CREATE_SUCCESSFUL", "CREATE_SUCCESSFUL"])
+    assert check_organization_conformance_pack(client, PACK) == (
+        Verdict.PASS,
+        f"organization conformance pack {PACK} CREATE_IN_PROGRESS, done in every account: "
+        "deployed in 2 of 2 account(s)",
+    )
+    organization_pack(stubber, "UPDATE_IN_PROGRESS", ["UPDATE_SUCCESSFUL", "UPDATE_IN_PROGRESS"])
+    assert check_organization_conformance_pack(client, PACK) == (
+        Verdict.FAIL,
+        f"organization conformance pack {PACK} is UPDATE_IN_PROGRESS: deployed in 1 of 2 account(s)",
+    )
+
+
 # --- outputs -------------------------------------------------------------------------------------
 
 
