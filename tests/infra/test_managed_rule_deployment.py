@@ -27,11 +27,10 @@ THREE_RULES: list[dict[str, Any]] = [
     {"identifier": "EFS_IN_BACKUP_PLAN", "name": "efs-backup", "frequency": "TwentyFour_Hours"},
     {"identifier": "IAM_PASSWORD_POLICY", "parameters": {"MinimumPasswordLength": 16}},
 ]
-# Seventeen regions with us-east-1 first (primary), and rules AWS offers in every one of them (not
-# S3_BUCKET_VERSIONING_ENABLED: its page leaves out ap-east-2 and ap-southeast-7, which are among these).
+# Seventeen regions with us-east-1 first (primary), and rules AWS offers in every one of them.
 SEVENTEEN = ["us-east-1", *sorted(supported_regions() - {"us-east-1"})[:16]]
 EVERYWHERE_RULES: list[dict[str, Any]] = [
-    {"identifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED", "name": "s3-sse"},
+    {"identifier": "S3_BUCKET_VERSIONING_ENABLED"},
     {"identifier": "VPC_DEFAULT_SECURITY_GROUP_CLOSED"},
     {"identifier": "IAM_PASSWORD_POLICY"},
 ]
@@ -249,7 +248,7 @@ def test_seventeen_regions_place_each_rule_once_per_region_and_the_global_one_on
     found = names_by_region(deployment, resource_type)
     assert set(found) == set(SEVENTEEN)
     for region, names in found.items():
-        expected = {f"managed-dev--{region}-s3-sse"}
+        expected = {f"managed-dev--{region}-s3-bucket-versioning-enabled"}
         expected.add(f"managed-dev--{region}-vpc-default-security-group-closed")
         if region == "us-east-1":
             expected.add("managed-dev--us-east-1-iam-password-policy")
@@ -273,7 +272,7 @@ def test_alert_patterns_stay_small_whatever_the_number_of_rules_and_regions(orga
 
 
 def test_patterns_do_not_grow_with_the_number_of_managed_rules(account_17: Deployment) -> None:
-    many = [{"identifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED", "name": f"sse-{i}"} for i in range(40)]
+    many = [{"identifier": "S3_BUCKET_VERSIONING_ENABLED", "name": f"versioning-{i}"} for i in range(40)]
     deployment = run_program({**DEV_CONFIG, "regions": SEVENTEEN, "managedRules": many})
     for region in ("us-east-1", SEVENTEEN[-1]):
         rules = rules_in(deployment, region)

@@ -140,11 +140,6 @@ def test_a_rule_unavailable_in_a_configured_region_names_the_regions_and_the_pag
     ) in found
 
 
-def test_s3_bucket_versioning_is_refused_where_aws_does_not_offer_it() -> None:
-    found = problems_of([{"identifier": "S3_BUCKET_VERSIONING_ENABLED"}], regions=["us-east-1", "ap-east-2"])
-    assert [p for p in found if "not available in region(s) ap-east-2" in p], found
-
-
 def test_a_global_rule_is_judged_by_the_primary_region_only() -> None:
     # IAM_ROOT_ACCESS_KEY_CHECK is unavailable in il-central-1, but runs in the primary region only.
     settings = parse([{"identifier": "IAM_ROOT_ACCESS_KEY_CHECK"}], regions=["us-east-1", "il-central-1"])

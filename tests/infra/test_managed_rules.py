@@ -92,22 +92,6 @@ def test_facts_read_from_pages_are_kept_as_read() -> None:
     assert length is not None and (length.type, length.default, length.required) == ("int", "14", False)
 
 
-def test_s3_bucket_versioning_enabled_is_not_offered_where_its_page_says() -> None:
-    # https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-versioning-enabled.html (English
-    # page, read 2026-12-06): "All supported AWS regions except China (Beijing), Asia Pacific (Thailand),
-    # AWS GovCloud (US-East), AWS GovCloud (US-West), Mexico (Central), Asia Pacific (Taipei), China
-    # (Ningxia) Region". Several translated copies still say "All supported regions"; the English page rules.
-    assert MANAGED_RULES["S3_BUCKET_VERSIONING_ENABLED"].unavailable_regions == {
-        "cn-north-1",
-        "ap-southeast-7",
-        "us-gov-east-1",
-        "us-gov-west-1",
-        "mx-central-1",
-        "ap-east-2",
-        "cn-northwest-1",
-    }
-
-
 def test_nearest_identifier_suggests_the_rule_meant() -> None:
     assert nearest_identifier("ENCRYPTED_VOLUME") == "ENCRYPTED_VOLUMES"
     assert nearest_identifier("s3-bucket-versioning-enabled") == "S3_BUCKET_VERSIONING_ENABLED"
