@@ -28,6 +28,7 @@ from components.managed_rules import MANAGED_RULES
 from components.naming import ORGANIZATION_RULE_PREFIX
 from verification.alert_path import check_alert_path
 from verification.clients import AwsClient, ClientFactory
+from verification.compliance import CONFORMS_SERVICE
 from verification.exception_review import check_exceptions
 from verification.organization import (
     check_member_accounts,
@@ -353,6 +354,14 @@ def check_conformance_pack(config: AwsClient, name: str, now: datetime) -> Findi
     missing = sorted(set(rule_names) - {rule["ConfigRuleName"] for rule in described})
     failing = [f"rule {rule} does not exist" for rule in missing]
     for rule in described:
+        # As the report does (verification/compliance.py): a pack's rules are service-linked rules that
+        # the conformance-pack service created (Config API Reference, ConfigRule: CreatedBy).
+        if rule.get("CreatedBy") != CONFORMS_SERVICE:
+            failing.append(
+                f"rule {rule['ConfigRuleName']} was not created by {CONFORMS_SERVICE} "
+                f"(CreatedBy {rule.get('CreatedBy')!r})"
+            )
+            continue
         verdict, message = _evaluating(
             config, rule, None, DEFAULT_PERIODIC_FREQUENCY, now, periodic=_is_periodic(rule)
         )

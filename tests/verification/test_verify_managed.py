@@ -251,13 +251,19 @@ PERIODIC_IN_PACK = "compliance-pack-dev-efs-backup-conformance-pack-k3j2h1g0f"
 CHANGE_IN_PACK = "compliance-pack-dev-volumes-conformance-pack-k3j2h1g0f"
 
 
+def in_pack(name: str, identifier: str, created_by: str = "config-conforms.amazonaws.com") -> dict[str, Any]:
+    """A pack's rule as DescribeConfigRules gives it: CreatedBy names the service that created it (Config
+    API Reference, ConfigRule)."""
+    return {**described(name, identifier), "CreatedBy": created_by}
+
+
 def test_a_deployed_pack_whose_rules_evaluate_passes(config: tuple[Any, Stubber]) -> None:
     client, stubber = config
     pack_status(stubber, "CREATE_COMPLETE")
     pack_rules(stubber, [PERIODIC_IN_PACK, CHANGE_IN_PACK])
     # A periodic managed rule with no frequency set runs every 24 hours; the table knows it is periodic.
-    periodic = described(PERIODIC_IN_PACK, "EFS_IN_BACKUP_PLAN")
-    change = described(CHANGE_IN_PACK, "ENCRYPTED_VOLUMES")
+    periodic = in_pack(PERIODIC_IN_PACK, "EFS_IN_BACKUP_PLAN")
+    change = in_pack(CHANGE_IN_PACK, "ENCRYPTED_VOLUMES")
     stubber.add_response(
         "describe_config_rules",
         {"ConfigRules": [periodic, change]},
@@ -285,7 +291,7 @@ def test_a_pack_rule_that_stopped_evaluating_fails_the_pack_and_is_named(config:
     pack_rules(stubber, [PERIODIC_IN_PACK])
     stubber.add_response(
         "describe_config_rules",
-        {"ConfigRules": [described(PERIODIC_IN_PACK, "EFS_IN_BACKUP_PLAN")]},
+        {"ConfigRules": [in_pack(PERIODIC_IN_PACK, "EFS_IN_BACKUP_PLAN")]},
         {"ConfigRuleNames": [PERIODIC_IN_PACK]},
     )
     stubber.add_response(
@@ -315,7 +321,7 @@ def test_a_pack_rule_that_no_longer_exists_is_named_and_the_others_still_checked
         "The ConfigRule provided in the request is invalid.",
         expected_params={"ConfigRuleNames": [CHANGE_IN_PACK, PERIODIC_IN_PACK]},
     )
-    change = described(CHANGE_IN_PACK, "ENCRYPTED_VOLUMES")
+    change = in_pack(CHANGE_IN_PACK, "ENCRYPTED_VOLUMES")
     stubber.add_response(
         "describe_config_rules", {"ConfigRules": [change]}, {"ConfigRuleNames": [CHANGE_IN_PACK]}
     )
@@ -336,6 +342,28 @@ def test_a_pack_rule_that_no_longer_exists_is_named_and_the_others_still_checked
         f"1 of 2 rules fail: rule {PERIODIC_IN_PACK} does not exist",
     )
     stubber.assert_no_pending_responses()
+
+
+def test_a_rule_the_pack_lists_but_the_conformance_pack_service_did_not_create_fails(
+    config: tuple[Any, Stubber],
+) -> None:
+    client, stubber = config
+    pack_status(stubber, "CREATE_COMPLETE")
+    pack_rules(stubber, [CHANGE_IN_PACK])
+    stubber.add_response(
+        "describe_config_rules",
+        {
+            "ConfigRules": [
+                in_pack(CHANGE_IN_PACK, "ENCRYPTED_VOLUMES", created_by="securityhub.amazonaws.com")
+            ]
+        },
+        {"ConfigRuleNames": [CHANGE_IN_PACK]},
+    )
+    assert check_conformance_pack(client, PACK, NOW) == (
+        Verdict.FAIL,
+        f"conformance pack {PACK} is CREATE_COMPLETE; 1 of 1 rules fail: rule {CHANGE_IN_PACK} was not "
+        "created by config-conforms.amazonaws.com (CreatedBy 'securityhub.amazonaws.com')",
+    )
 
 
 def test_a_pack_that_failed_to_deploy_fails_with_the_reason(config: tuple[Any, Stubber]) -> None:
