@@ -6,8 +6,8 @@ Config reads a ``TemplateS3Uri`` from a bucket in the pack's own Region (Config 
 PutConformancePack), as the conformance-pack service-linked role ``AWSServiceRoleForConfigConforms``
 of each account the pack reaches (PutOrganizationConformancePack: "This API uses the
 AWSServiceRoleForConfigConforms service-linked role in each member account"). So each region with an
-oversized pack has one bucket, named as the Config Developer Guide's conformance pack "Prerequisites"
-asks for buckets Config reads across accounts (``awsconfigconforms...``), readable by that role only,
+oversized pack has one bucket, named ``awsconfigconforms...`` because that role's managed policy
+(ConfigConformsServiceRolePolicy) allows s3:GetObject only on such buckets, readable by that role only,
 over TLS only, encrypted with SSE-S3: the template is no secret, and a KMS key would be one more key per
 region whose policy had to admit every member account's service-linked role.
 """

@@ -47,9 +47,11 @@ PACK_RESOURCE_TYPES = ("AWS::Config::ConfigRule", "AWS::Config::RemediationConfi
 MAX_RULE_NAME = 128
 # S3 bucket names are 3-63 characters (S3 User Guide, "General purpose bucket naming rules").
 MAX_BUCKET_NAME = 63
-# Config Developer Guide, conformance pack "Prerequisites": buckets that Config's conformance-pack role
-# reads across accounts and in an organization should be named starting with awsconfigconforms (the
-# PutOrganizationConformancePack API requires that prefix of DeliveryS3Bucket).
+# The conformance-pack role's managed policy, ConfigConformsServiceRolePolicy (AWS Managed Policy
+# Reference, v6), allows s3:GetObject only on "arn:aws:s3:::awsconfigconforms*": a member account's role
+# reads a template across accounts only from a bucket so named (its own policy and the bucket policy must
+# both allow). The Developer Guide ("Prerequisites") and PutOrganizationConformancePack document the
+# prefix only for DeliveryS3Bucket; the templates bucket takes it for the role's policy.
 TEMPLATE_BUCKET_PREFIX = "awsconfigconforms"
 SAMPLE_ACCOUNT = "123456789012"
 

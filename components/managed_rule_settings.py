@@ -32,9 +32,12 @@ MAX_INPUT_PARAMETERS = 1024
 MAX_ORGANIZATION_INPUT_PARAMETERS = 2048
 # The iam-password-policy page (and each page of a rule on global IAM resource types): the global IAM
 # resource types can be recorded only in Regions where Config was available before February 2022, so a
-# rule on them evaluates nothing elsewhere. Config cannot have been available in a Region before the
-# Region opened: these Regions opened after February 2022 (AWS's Region launch announcements). The guide's
-# own list (select-resources.html#select-resources-all) may name more; docs/managed-rules.md says so.
+# rule on them evaluates nothing elsewhere. AWS's list of such Regions (CloudFormation Template Reference,
+# AWS::Config::ConfigurationRecorder RecordingGroup, IncludeGlobalResourceTypes; the same list in the
+# Config API Reference, ExclusionByResourceTypes): Asia Pacific (Hyderabad), Asia Pacific (Melbourne),
+# Canada West (Calgary), Europe (Spain), Europe (Zurich), Israel (Tel Aviv), Middle East (UAE). The list
+# predates the Regions opened since; Config cannot have been in those before they opened, so they are
+# here too (AWS's Region launch announcements).
 REGIONS_WITHOUT_GLOBAL_IAM_RECORDING = frozenset(
     {
         "ap-east-2",

@@ -28,6 +28,7 @@ from components.managed_rules import MANAGED_RULES
 from components.naming import ORGANIZATION_RULE_PREFIX
 from verification.alert_path import check_alert_path
 from verification.clients import AwsClient, ClientFactory
+from verification.compliance import CONFORMS_SERVICE
 from verification.exception_review import check_exceptions
 from verification.organization import (
     check_member_accounts,
@@ -348,13 +349,19 @@ def check_conformance_pack(config: AwsClient, name: str, now: datetime) -> Findi
     described = [
         rule
         for start in range(0, len(rule_names), RULE_NAMES_PER_CALL)
-        for rule in config.describe_config_rules(
-            ConfigRuleNames=rule_names[start : start + RULE_NAMES_PER_CALL]
-        )["ConfigRules"]
+        for rule in _described_rules(config, rule_names[start : start + RULE_NAMES_PER_CALL])
     ]
     missing = sorted(set(rule_names) - {rule["ConfigRuleName"] for rule in described})
     failing = [f"rule {rule} does not exist" for rule in missing]
     for rule in described:
+        # As the report does (verification/compliance.py): a pack's rules are service-linked rules that
+        # the conformance-pack service created (Config API Reference, ConfigRule: CreatedBy).
+        if rule.get("CreatedBy") != CONFORMS_SERVICE:
+            failing.append(
+                f"rule {rule['ConfigRuleName']} was not created by {CONFORMS_SERVICE} "
+                f"(CreatedBy {rule.get('CreatedBy')!r})"
+            )
+            continue
         verdict, message = _evaluating(
             config, rule, None, DEFAULT_PERIODIC_FREQUENCY, now, periodic=_is_periodic(rule)
         )
@@ -371,6 +378,18 @@ def check_conformance_pack(config: AwsClient, name: str, now: datetime) -> Findi
         Verdict.PASS,
         f"conformance pack {name} is {state}; its {len(rule_names)} rules are active and evaluating",
     )
+
+
+def _described_rules(config: AwsClient, names: Sequence[str]) -> list[Mapping[str, Any]]:
+    """The rules of ``names`` that exist. DescribeConfigRules answers a request naming any rule that does
+    not exist with NoSuchConfigRuleException, not with the others (Config API Reference,
+    DescribeConfigRules, Errors): then each name is asked for alone."""
+    try:
+        return list(config.describe_config_rules(ConfigRuleNames=list(names))["ConfigRules"])
+    except AWS_CALL_ERRORS as error:
+        if error_code(error) != "NoSuchConfigRuleException":
+            raise
+    return [rule for name in names if (rule := _described_rule(config, name)) is not None]
 
 
 def _is_periodic(described: Mapping[str, Any]) -> bool:

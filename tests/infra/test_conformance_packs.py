@@ -3,13 +3,19 @@ region's template bucket, in account and organization scope, and the settings th
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from components.conformance_packs import MAX_TEMPLATE_BODY_BYTES, object_key, read_conformance_packs
+from components.conformance_packs import (
+    MAX_TEMPLATE_BODY_BYTES,
+    object_key,
+    read_conformance_packs,
+    template_bucket,
+)
 from components.settings import SettingsError, parse_settings
 from tests.infra.conftest import DEV_CONFIG
 from tests.infra.program import ACCOUNT_ID, ORGANIZATION_ID, Deployment, Registration, run_program
@@ -437,6 +443,21 @@ def test_too_many_parameters_and_too_long_values(tmp_path: Path) -> None:
     )
     assert "conformancePacks pack 'many': parameter 'P0' is 4097 characters, more than 4096" in found
     assert "conformancePacks pack 'many' sets 61 parameters; a conformance pack takes at most 60" in found
+
+
+def test_the_conformance_pack_role_may_read_the_templates_bucket_by_its_own_policy(large: str) -> None:
+    """Each account's AWSServiceRoleForConfigConforms reads the template with its managed policy,
+    ConfigConformsServiceRolePolicy (AWS Managed Policy Reference, v6), which allows s3:GetObject only on
+    "arn:aws:s3:::awsconfigconforms*". Across accounts (organization packs) the role's own policy must allow
+    the read as well as the bucket policy, so the templates bucket's name must match that pattern. (The
+    Developer Guide documents the awsconfigconforms prefix only for a pack's DeliveryS3Bucket.)"""
+    (big,), _ = read_conformance_packs(
+        json.dumps([{"name": "big", "template": large}]), "dev", ["us-east-1"], True
+    )
+    bucket = template_bucket("dev", "123456789012", "us-east-1")
+    key = object_key(big, big.body("dev", "us-east-1"))
+    # IAM's * matches any characters, "/" included (IAM User Guide, "IAM JSON policy elements: Resource").
+    assert fnmatch.fnmatchcase(f"arn:aws:s3:::{bucket}/{key}", "arn:aws:s3:::awsconfigconforms*")
 
 
 def test_an_oversized_template_needs_a_suffix_short_enough_for_its_bucket(large: str) -> None:

@@ -300,3 +300,32 @@ def test_an_account_level_rule_runs_in_the_primary_region_only() -> None:
     assert names_by_region(deployment) == {
         PRIMARY: {f"managed-dev--{PRIMARY}-multi-region-cloud-trail-enabled"}
     }
+
+
+@pytest.mark.parametrize("scope", ["account", "organization"])
+def test_editing_a_rules_settings_keeps_its_name(
+    scope: str, account: Deployment, organization: Deployment
+) -> None:
+    # terraform-provider-aws, internal/service/configservice: "name" is ForceNew in config_rule.go and in
+    # organization_managed_rule.go (a new name deletes the rule and its evaluations); parameters, frequency
+    # and scope are updated in place by PutConfigRule / PutOrganizationConfigRule.
+    edited: list[dict[str, Any]] = [
+        {"identifier": "ENCRYPTED_VOLUMES", "parameters": {"kmsId": "alias/other"}, "resourceTypes": []},
+        {"identifier": "EFS_IN_BACKUP_PLAN", "name": "efs-backup", "frequency": "Twelve_Hours"},
+        {
+            "identifier": "IAM_PASSWORD_POLICY",
+            "parameters": {"MinimumPasswordLength": 20, "RequireSymbols": True},
+        },
+    ]
+    before, resource_type = (account, RULE) if scope == "account" else (organization, ORGANIZATION_RULE)
+    settings = {**DEV_CONFIG, "managedRules": edited, **(ORGANIZATION if scope == "organization" else {})}
+    after = run_program(settings)
+
+    def identities(deployment: Deployment) -> list[tuple[str, str]]:
+        return sorted((rule.name, rule.inputs["name"]) for rule in managed(deployment, resource_type))
+
+    assert identities(after) == identities(before)
+    changed = [r for r in managed(after, resource_type) if r.inputs.get("maximumExecutionFrequency")]
+    assert {r.inputs["maximumExecutionFrequency"] for r in changed if "efs-backup" in r.inputs["name"]} == {
+        "Twelve_Hours"
+    }

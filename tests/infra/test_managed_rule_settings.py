@@ -154,6 +154,17 @@ def test_a_global_rule_needs_a_primary_region_where_config_records_global_iam_ty
     assert [p for p in found if f"primaryRegion {primary} is a Region where Config cannot record" in p], found
 
 
+def test_every_region_aws_lists_without_global_iam_recording_is_refused_as_primary() -> None:
+    # CloudFormation Template Reference, AWS::Config::ConfigurationRecorder RecordingGroup,
+    # IncludeGlobalResourceTypes: the global IAM types cannot be recorded in Asia Pacific (Hyderabad),
+    # Asia Pacific (Melbourne), Canada West (Calgary), Europe (Spain), Europe (Zurich), Israel (Tel Aviv),
+    # Middle East (UAE).
+    aws_list = {"ap-south-2", "ap-southeast-4", "ca-west-1", "eu-south-2", "eu-central-2", "il-central-1"}
+    assert aws_list | {"me-central-1"} <= REGIONS_WITHOUT_GLOBAL_IAM_RECORDING
+    # Regions where Config was available before February 2022 stay allowed.
+    assert not {"us-east-1", "eu-west-1", "me-south-1"} & REGIONS_WITHOUT_GLOBAL_IAM_RECORDING
+
+
 def test_a_rule_not_on_global_iam_types_does_not_care_where_they_are_recorded() -> None:
     assert parse([{"identifier": "S3_BUCKET_VERSIONING_ENABLED"}], regions=["eu-central-2", "us-east-1"])
     # Account-level, so in the primary region only, but not on the IAM types.

@@ -251,13 +251,19 @@ PERIODIC_IN_PACK = "compliance-pack-dev-efs-backup-conformance-pack-k3j2h1g0f"
 CHANGE_IN_PACK = "compliance-pack-dev-volumes-conformance-pack-k3j2h1g0f"
 
 
+def in_pack(name: str, identifier: str, created_by: str = "config-conforms.amazonaws.com") -> dict[str, Any]:
+    """A pack's rule as DescribeConfigRules gives it: CreatedBy names the service that created it (Config
+    API Reference, ConfigRule)."""
+    return {**described(name, identifier), "CreatedBy": created_by}
+
+
 def test_a_deployed_pack_whose_rules_evaluate_passes(config: tuple[Any, Stubber]) -> None:
     client, stubber = config
     pack_status(stubber, "CREATE_COMPLETE")
     pack_rules(stubber, [PERIODIC_IN_PACK, CHANGE_IN_PACK])
     # A periodic managed rule with no frequency set runs every 24 hours; the table knows it is periodic.
-    periodic = described(PERIODIC_IN_PACK, "EFS_IN_BACKUP_PLAN")
-    change = described(CHANGE_IN_PACK, "ENCRYPTED_VOLUMES")
+    periodic = in_pack(PERIODIC_IN_PACK, "EFS_IN_BACKUP_PLAN")
+    change = in_pack(CHANGE_IN_PACK, "ENCRYPTED_VOLUMES")
     stubber.add_response(
         "describe_config_rules",
         {"ConfigRules": [periodic, change]},
@@ -285,7 +291,7 @@ def test_a_pack_rule_that_stopped_evaluating_fails_the_pack_and_is_named(config:
     pack_rules(stubber, [PERIODIC_IN_PACK])
     stubber.add_response(
         "describe_config_rules",
-        {"ConfigRules": [described(PERIODIC_IN_PACK, "EFS_IN_BACKUP_PLAN")]},
+        {"ConfigRules": [in_pack(PERIODIC_IN_PACK, "EFS_IN_BACKUP_PLAN")]},
         {"ConfigRuleNames": [PERIODIC_IN_PACK]},
     )
     stubber.add_response(
@@ -299,6 +305,65 @@ def test_a_pack_rule_that_stopped_evaluating_fails_the_pack_and_is_named(config:
         f"conformance pack {PACK} is UPDATE_COMPLETE; 1 of 1 rules fail: rule {PERIODIC_IN_PACK}"
     )
     assert "more than 48 h (twice its TwentyFour_Hours frequency)" in message
+
+
+def test_a_pack_rule_that_no_longer_exists_is_named_and_the_others_still_checked(
+    config: tuple[Any, Stubber],
+) -> None:
+    # DescribeConfigRules fails the whole request when one named rule does not exist (Config API
+    # Reference, DescribeConfigRules: NoSuchConfigRuleException): each rule is then asked for alone.
+    client, stubber = config
+    pack_status(stubber, "CREATE_COMPLETE")
+    pack_rules(stubber, [CHANGE_IN_PACK, PERIODIC_IN_PACK])
+    stubber.add_client_error(
+        "describe_config_rules",
+        "NoSuchConfigRuleException",
+        "The ConfigRule provided in the request is invalid.",
+        expected_params={"ConfigRuleNames": [CHANGE_IN_PACK, PERIODIC_IN_PACK]},
+    )
+    change = in_pack(CHANGE_IN_PACK, "ENCRYPTED_VOLUMES")
+    stubber.add_response(
+        "describe_config_rules", {"ConfigRules": [change]}, {"ConfigRuleNames": [CHANGE_IN_PACK]}
+    )
+    stubber.add_client_error(
+        "describe_config_rules",
+        "NoSuchConfigRuleException",
+        "The ConfigRule provided in the request is invalid.",
+        expected_params={"ConfigRuleNames": [PERIODIC_IN_PACK]},
+    )
+    stubber.add_response(
+        "describe_config_rule_evaluation_status",
+        evaluation_status(CHANGE_IN_PACK, FirstActivatedTime=NOW - timedelta(days=3)),
+        {"ConfigRuleNames": [CHANGE_IN_PACK]},
+    )
+    assert check_conformance_pack(client, PACK, NOW) == (
+        Verdict.FAIL,
+        f"conformance pack {PACK} is CREATE_COMPLETE; "
+        f"1 of 2 rules fail: rule {PERIODIC_IN_PACK} does not exist",
+    )
+    stubber.assert_no_pending_responses()
+
+
+def test_a_rule_the_pack_lists_but_the_conformance_pack_service_did_not_create_fails(
+    config: tuple[Any, Stubber],
+) -> None:
+    client, stubber = config
+    pack_status(stubber, "CREATE_COMPLETE")
+    pack_rules(stubber, [CHANGE_IN_PACK])
+    stubber.add_response(
+        "describe_config_rules",
+        {
+            "ConfigRules": [
+                in_pack(CHANGE_IN_PACK, "ENCRYPTED_VOLUMES", created_by="securityhub.amazonaws.com")
+            ]
+        },
+        {"ConfigRuleNames": [CHANGE_IN_PACK]},
+    )
+    assert check_conformance_pack(client, PACK, NOW) == (
+        Verdict.FAIL,
+        f"conformance pack {PACK} is CREATE_COMPLETE; 1 of 1 rules fail: rule {CHANGE_IN_PACK} was not "
+        "created by config-conforms.amazonaws.com (CreatedBy 'securityhub.amazonaws.com')",
+    )
 
 
 def test_a_pack_that_failed_to_deploy_fails_with_the_reason(config: tuple[Any, Stubber]) -> None:
@@ -364,6 +429,52 @@ def test_an_organization_pack_failing_in_an_account_fails(config: tuple[Any, Stu
         Verdict.FAIL,
         f"organization conformance pack {PACK} is CREATE_FAILED: deployed in 1 of 2 account(s); failed in 1: "
         "210987654321 CREATE_FAILED (NoAvailableConfigurationRecorder)",
+    )
+
+
+def organization_pack(stubber: Stubber, status: str, member_statuses: list[str]) -> None:
+    stubber.add_response(
+        "describe_organization_conformance_pack_statuses",
+        {
+            "OrganizationConformancePackStatuses": [
+                {"OrganizationConformancePackName": PACK, "Status": status}
+            ]
+        },
+        {"OrganizationConformancePackNames": [PACK]},
+    )
+    members = [
+        {
+            "AccountId": f"{index:012d}",
+            "ConformancePackName": f"OrgConformsPack-{PACK}-{index}",
+            "Status": state,
+        }
+        for index, state in enumerate(member_statuses, start=1)
+    ]
+    stubber.add_response(
+        "get_organization_conformance_pack_detailed_status",
+        {"OrganizationConformancePackDetailedStatuses": members},
+        {"OrganizationConformancePackName": PACK},
+    )
+
+
+def test_an_organization_pack_done_in_every_account_passes_though_still_reported_in_progress(
+    config: tuple[Any, Stubber],
+) -> None:
+    # DescribeOrganizationConformancePackStatuses may keep answering CREATE_IN_PROGRESS to a delegated
+    # administrator after every member account finished (terraform-provider-aws,
+    # internal/service/configservice/organization_conformance_pack.go, statusOrganizationConformancePack,
+    # which then reads the accounts' statuses): the accounts decide.
+    client, stubber = config
+    organization_pack(stubber, "CREATE_IN_PROGRESS", ["CREATE_SUCCESSFUL", "CREATE_SUCCESSFUL"])
+    assert check_organization_conformance_pack(client, PACK) == (
+        Verdict.PASS,
+        f"organization conformance pack {PACK} CREATE_IN_PROGRESS, done in every account: "
+        "deployed in 2 of 2 account(s)",
+    )
+    organization_pack(stubber, "UPDATE_IN_PROGRESS", ["UPDATE_SUCCESSFUL", "UPDATE_IN_PROGRESS"])
+    assert check_organization_conformance_pack(client, PACK) == (
+        Verdict.FAIL,
+        f"organization conformance pack {PACK} is UPDATE_IN_PROGRESS: deployed in 1 of 2 account(s)",
     )
 
 
