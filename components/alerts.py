@@ -58,9 +58,14 @@ class AlertKind:
         adjustable; the provider's EventRule docs: up to 4,096)."""
         if not self.includes_managed_rules:
             return []
+        own = {"prefix": naming.managed_rule_prefix(suffix, region)}
         if organization:
-            return [{"prefix": naming.member_managed_rule_prefix(suffix, region)}]
-        return [{"prefix": naming.managed_rule_prefix(suffix, region)}]
+            # Each account's copy of an organization managed rule is OrgConfigRule-<name>-<id>; the rules
+            # an organization conformance pack creates in each account are named by Config in no
+            # documented form (docs/conformance-packs.md): they are matched by the prefix the program
+            # gives every rule name of the template (components/conformance_packs.py), as in account scope.
+            return [{"prefix": naming.member_managed_rule_prefix(suffix, region)}, own]
+        return [own]
 
 
 def _organization_prefixes(suffix: str, region: str) -> NameMatchers:

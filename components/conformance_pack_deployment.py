@@ -20,13 +20,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components import naming
 from components.conformance_packs import ConformancePack, object_key, pack_name, template_bucket
 from components.hub import ComplianceHub
 from components.settings import Settings
 
 Document = dict[str, Any]
-# IAM User Guide, "Using service-linked roles for AWS Config" (conformance packs): the role's path and name.
-CONFORMS_ROLE_PATH = "role/aws-service-role/config-conforms.amazonaws.com/AWSServiceRoleForConfigConforms"
+CONFORMS_ROLE_PATH = naming.service_linked_role_path(naming.CONFORMS_SERVICE)
 
 
 def conforms_role_arn(account_id: str) -> str:

@@ -7,11 +7,12 @@ entry names the provider source file it was read from (``internal/service/...``)
 each API call is the Service Authorization Reference's (tests/infra/test_deployer_policy.py checks every
 action against it, and that the program registers nothing without an entry).
 
-``python -m components.deployer_policy`` writes docs/deployer-policy-account.json and
-docs/deployer-policy-organization.json; ``--check`` fails when they differ from what it would write.
+``python -m components.deployer_policy`` writes docs/deployer-policy-account.json, and for organization
+scope docs/deployer-policy-organization.json and docs/deployer-policy-organization-wide.json (one
+managed policy could not hold it); ``--check`` fails when they differ from what it would write.
 Resources are ``*`` except ``iam:PassRole`` (the stack's own roles, to the service each is for) and
-``iam:CreateServiceLinkedRole`` (Config's organization role only): names carry the stack's suffix, and
-the resources' ARNs are only known after they exist.
+``iam:CreateServiceLinkedRole`` (Config's own service-linked roles only): names carry the stack's
+suffix, and the resources' ARNs are only known after they exist.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ class Grant:
     scopes: frozenset[str] = BOTH
     # Needed only in organization scope, where the resource is set up differently.
     organization_actions: tuple[str, ...] = ()
+    # The services whose service-linked role the API creates with the caller's rights (needs
+    # iam:CreateServiceLinkedRole among the actions).
+    linked_role_services: tuple[str, ...] = ()
 
     def actions_in(self, scope: str) -> tuple[str, ...]:
         return self.actions + (self.organization_actions if scope == ORGANIZATION else ())
@@ -69,18 +73,25 @@ CONFIG_ORGANIZATION_ACCESS = (
 )
 SERVICE_LINKED_ROLE = "iam:CreateServiceLinkedRole"
 PASS_ROLE = "iam:PassRole"
-# Organization custom and managed rules alike. A failed create or update is reported with each failing
-# account's error, read with GetOrganizationConfigRuleDetailedStatus (organizationConfigRuleStatusError in
-# organization_managed_rule.go); without it the failure names no account.
-ORGANIZATION_RULE = (
+# PutOrganizationConfigRule and PutOrganizationConformancePack "can create" (above) Config's multi-account
+# role in the caller's account.
+ORGANIZATION_RULE_ACCESS = (*CONFIG_ORGANIZATION_ACCESS, SERVICE_LINKED_ROLE)
+# Config API Reference, PutConformancePack and PutOrganizationConformancePack, TemplateS3Uri: "You must
+# have access to read Amazon S3 bucket" (the caller's rights: the template bucket's policy admits only
+# Config's conformance-pack role, and in the bucket's own account an identity policy suffices).
+READ_TEMPLATE = "s3:GetObject"
+# Shared by the custom and the managed organization rules: the same API (organization_custom_rule.go and
+# organization_managed_rule.go wait on the rule's status and, when it failed, read each account's status
+# for the error they report).
+ORGANIZATION_RULE_ACTIONS = (
     "config:PutOrganizationConfigRule",
     "config:DescribeOrganizationConfigRules",
     "config:DescribeOrganizationConfigRuleStatuses",
     "config:GetOrganizationConfigRuleDetailedStatus",
     "config:DeleteOrganizationConfigRule",
-    *CONFIG_ORGANIZATION_ACCESS,
-    SERVICE_LINKED_ROLE,
+    *ORGANIZATION_RULE_ACCESS,
 )
+
 # The provider waits on every StackSet operation, and reads a failed one's per-account results to report
 # them (cloudformation/wait.go, WaitStackSetOperationSucceeded); without the second the failure reads
 # "listing ... results: AccessDenied" instead of the accounts' reasons.
@@ -138,40 +149,51 @@ RESOURCES: Mapping[str, Grant] = {
         organization_actions=(PASS_ROLE, *CONFIG_ORGANIZATION_ACCESS),
     ),
     "aws:cfg/organizationCustomRule:OrganizationCustomRule": Grant(
-        ORGANIZATION_RULE,
+        ORGANIZATION_RULE_ACTIONS,
         PROVIDER + "configservice/organization_custom_rule.go",
         ORGANIZATION_ONLY,
+        linked_role_services=(naming.MULTI_ACCOUNT_SETUP_SERVICE,),
     ),
+    # The AWS managed rules of managedRules (components/managed_rule_deployment.py); in account scope they
+    # are aws:cfg/rule:Rule, owner AWS, whose API calls are the custom rules'.
     "aws:cfg/organizationManagedRule:OrganizationManagedRule": Grant(
-        ORGANIZATION_RULE,
+        ORGANIZATION_RULE_ACTIONS,
         PROVIDER + "configservice/organization_managed_rule.go",
         ORGANIZATION_ONLY,
+        linked_role_services=(naming.MULTI_ACCOUNT_SETUP_SERVICE,),
     ),
+    # conformancePacks (components/conformance_pack_deployment.py); the provider tags neither pack.
     "aws:cfg/conformancePack:ConformancePack": Grant(
         (
             "config:PutConformancePack",
             "config:DescribeConformancePacks",
             "config:DescribeConformancePackStatus",
             "config:DeleteConformancePack",
+            READ_TEMPLATE,
             SERVICE_LINKED_ROLE,
         ),
         PROVIDER + "configservice/conformance_pack.go",
         ACCOUNT_ONLY,
+        linked_role_services=(naming.CONFORMS_SERVICE,),
     ),
+    # The provider also reads each account's status while the pack deploys (a delegated administrator's
+    # aggregate status may stay CREATE_IN_PROGRESS) and when it failed.
     "aws:cfg/organizationConformancePack:OrganizationConformancePack": Grant(
         (
             "config:PutOrganizationConformancePack",
             "config:DescribeOrganizationConformancePacks",
             "config:DescribeOrganizationConformancePackStatuses",
-            # Also read while waiting: from a delegated administrator the overall status may stay
-            # *_IN_PROGRESS, and the provider ends the wait when no account is still in progress.
             "config:GetOrganizationConformancePackDetailedStatus",
             "config:DeleteOrganizationConformancePack",
-            *CONFIG_ORGANIZATION_ACCESS,
-            SERVICE_LINKED_ROLE,
+            READ_TEMPLATE,
+            *ORGANIZATION_RULE_ACCESS,
         ),
         PROVIDER + "configservice/organization_conformance_pack.go",
         ORGANIZATION_ONLY,
+        # AWS documents that the call creates the multi-account role in the caller's account, and that the
+        # pack uses the conformance-pack role in each account it reaches, the caller's included; who
+        # creates that one there is not documented: granted, as it is only that service's own role.
+        linked_role_services=(naming.MULTI_ACCOUNT_SETUP_SERVICE, naming.CONFORMS_SERVICE),
     ),
     "aws:cloudformation/stackSet:StackSet": Grant(
         (
@@ -325,6 +347,21 @@ RESOURCES: Mapping[str, Grant] = {
         ),
         PROVIDER + "s3/bucket.go",
     ),
+    # The conformance pack templates over TemplateBody's limit. The provider reads the object with
+    # HeadObject (s3:GetObject) and its tags with GetObjectTagging (s3/tags.go); PutObject with tags needs
+    # s3:PutObjectTagging (S3 API Reference, PutObject); deleting an object of the unversioned bucket is
+    # DeleteObject.
+    "aws:s3/bucketObjectv2:BucketObjectv2": Grant(
+        (
+            "s3:PutObject",
+            "s3:GetObject",
+            "s3:DeleteObject",
+            "s3:GetObjectTagging",
+            "s3:PutObjectTagging",
+            "s3:DeleteObjectTagging",
+        ),
+        PROVIDER + "s3/object.go",
+    ),
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": Grant(
         # DeleteBucketLifecycle is authorized by s3:PutLifecycleConfiguration (SAR, Amazon S3).
         ("s3:PutLifecycleConfiguration", "s3:GetLifecycleConfiguration"),
@@ -350,19 +387,6 @@ RESOURCES: Mapping[str, Grant] = {
     "aws:s3/bucketVersioning:BucketVersioning": Grant(
         ("s3:PutBucketVersioning", "s3:GetBucketVersioning"),
         PROVIDER + "s3/bucket_versioning.go",
-    ),
-    "aws:s3/bucketObjectv2:BucketObjectv2": Grant(
-        (
-            # PutObject with the provider's default tags, then HeadObject and GetObjectTagging on read.
-            "s3:PutObject",
-            "s3:PutObjectTagging",
-            "s3:GetObject",
-            "s3:GetObjectTagging",
-            "s3:DeleteObject",
-            "s3:DeleteObjectVersion",
-            "s3:ListBucketVersions",
-        ),
-        PROVIDER + "s3/object.go",
     ),
     "aws:sns/topic:Topic": Grant(
         (
@@ -460,15 +484,6 @@ PASSED_ROLES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "events.amazonaws.com": (naming.alert_forwarder_role(_ANY_SUFFIX),),
     },
 }
-# The service-linked roles Config creates for the caller, by scope (IAM User Guide, services that work with
-# IAM: the role's path is aws-service-role/<service principal>/): AWSServiceRoleForConfigMultiAccountSetup
-# for organization rules and packs; AWSServiceRoleForConfigConforms for an account's conformance packs
-# (Config Developer Guide, "Using Service-Linked Roles for AWS Config", conformance packs; the SAR lists
-# iam:CreateServiceLinkedRole as a dependent action of config:PutConformancePack).
-SERVICE_LINKED_ROLE_SERVICES: Mapping[str, str] = {
-    ACCOUNT: "config-conforms.amazonaws.com",
-    ORGANIZATION: "config-multiaccountsetup.amazonaws.com",
-}
 
 
 def grants(scope: str) -> dict[str, Grant]:
@@ -476,55 +491,110 @@ def grants(scope: str) -> dict[str, Grant]:
     return {token: grant for token, grant in {**RESOURCES, **INVOKES}.items() if scope in grant.scopes}
 
 
-def policy(scope: str) -> dict[str, Any]:
-    """The deployer's IAM policy document for ``scope``."""
-    actions = {action for grant in grants(scope).values() for action in grant.actions_in(scope)}
-    special = {PASS_ROLE, SERVICE_LINKED_ROLE}
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "ManageTheStacksResources",
-            "Effect": "Allow",
-            "Action": sorted(actions - special),
-            "Resource": "*",
-        }
-    ]
-    if PASS_ROLE in actions:
-        for service, roles in sorted(PASSED_ROLES[scope].items()):
-            statements.append(
-                {
-                    "Sid": "PassRolesTo" + service.split(".")[0].capitalize(),
-                    "Effect": "Allow",
-                    "Action": PASS_ROLE,
-                    "Resource": [f"arn:aws:iam::*:role/{role}" for role in roles],
-                    "Condition": {"StringEquals": {"iam:PassedToService": service}},
-                }
-            )
-    if SERVICE_LINKED_ROLE in actions:
-        service = SERVICE_LINKED_ROLE_SERVICES[scope]
-        statements.append(
+def linked_role_services(scope: str) -> list[str]:
+    """The services whose service-linked role the deployer may create in ``scope``."""
+    return sorted({service for grant in grants(scope).values() for service in grant.linked_role_services})
+
+
+# IAM User Guide, IAM and AWS STS quotas: "Managed policy size: 6,144 characters" (white space excluded).
+# Organization scope outgrew one policy: it has two documents, both attached to the deployer, one for the
+# hub's own resources (what account scope manages too) and one for what reaches across the organization.
+MANAGED_POLICY_SIZE = 6144
+ORGANIZATION_WIDE = "organization-wide"
+SPECIAL = frozenset({PASS_ROLE, SERVICE_LINKED_ROLE})
+
+
+def document_names(scope: str) -> tuple[str, ...]:
+    """The names of ``scope``'s documents: docs/deployer-policy-<name>.json."""
+    return (ACCOUNT,) if scope == ACCOUNT else (ORGANIZATION, ORGANIZATION_WIDE)
+
+
+def _actions_by_document(scope: str) -> dict[str, set[str]]:
+    """In organization scope, the actions of organization-only types and what organization scope adds to
+    a type of both scopes go to the organization-wide document, unless the other one has them already
+    (iam:PassRole included: its statements are by role, for every type)."""
+    found: dict[str, set[str]] = {name: set() for name in document_names(scope)}
+    for grant in grants(scope).values():
+        if scope == ACCOUNT:
+            found[ACCOUNT].update(grant.actions)
+        elif grant.scopes == ORGANIZATION_ONLY:
+            found[ORGANIZATION_WIDE].update(grant.actions_in(scope))
+        else:
+            found[ORGANIZATION].update(grant.actions)
+            found[ORGANIZATION_WIDE].update(grant.organization_actions)
+    if scope == ORGANIZATION:
+        found[ORGANIZATION_WIDE] -= found[ORGANIZATION]
+    return found
+
+
+def documents(scope: str) -> dict[str, dict[str, Any]]:
+    """The deployer's IAM policy documents for ``scope``, by name."""
+    result = {}
+    for name, actions in _actions_by_document(scope).items():
+        statements: list[dict[str, Any]] = [
             {
-                "Sid": "CreateConfig" + scope.capitalize() + "ServiceLinkedRole",
+                "Sid": "ManageTheOrganizationWideResources"
+                if name == ORGANIZATION_WIDE
+                else "ManageTheStacksResources",
                 "Effect": "Allow",
-                "Action": SERVICE_LINKED_ROLE,
-                "Resource": f"arn:aws:iam::*:role/aws-service-role/{service}/*",
-                "Condition": {"StringEquals": {"iam:AWSServiceName": service}},
+                "Action": sorted(actions - SPECIAL),
+                "Resource": "*",
             }
-        )
+        ]
+        if PASS_ROLE in actions:
+            statements += _pass_role_statements(scope)
+        if SERVICE_LINKED_ROLE in actions:
+            statements += _service_linked_role_statements(scope)
+        result[name] = {"Version": "2012-10-17", "Statement": statements}
+    return result
+
+
+def policy(scope: str) -> dict[str, Any]:
+    """Every statement of ``scope``'s documents, as one policy (what the deployer is allowed)."""
+    statements = [s for document in documents(scope).values() for s in document["Statement"]]
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def document(scope: str) -> str:
-    return json.dumps(policy(scope), indent=2) + "\n"
+def _pass_role_statements(scope: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "Sid": "PassRolesTo" + service.split(".")[0].capitalize(),
+            "Effect": "Allow",
+            "Action": PASS_ROLE,
+            "Resource": [f"arn:aws:iam::*:role/{role}" for role in roles],
+            "Condition": {"StringEquals": {"iam:PassedToService": service}},
+        }
+        for service, roles in sorted(PASSED_ROLES[scope].items())
+    ]
 
 
-def policy_path(scope: str) -> Path:
-    return DOCS / f"deployer-policy-{scope}.json"
+def _service_linked_role_statements(scope: str) -> list[dict[str, Any]]:
+    # IAM User Guide, "Service-linked role permissions": iam:CreateServiceLinkedRole on the role's ARN,
+    # scoped by iam:AWSServiceName.
+    return [
+        {
+            "Sid": "Create" + naming.SERVICE_LINKED_ROLES[service],
+            "Effect": "Allow",
+            "Action": SERVICE_LINKED_ROLE,
+            "Resource": f"arn:aws:iam::*:{naming.service_linked_role_path(service)}",
+            "Condition": {"StringEquals": {"iam:AWSServiceName": service}},
+        }
+        for service in linked_role_services(scope)
+    ]
+
+
+def document(name: str, scope: str) -> str:
+    return json.dumps(documents(scope)[name], indent=2) + "\n"
+
+
+def policy_path(name: str) -> Path:
+    return DOCS / f"deployer-policy-{name}.json"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m components.deployer_policy",
-        description="Write the deployer's least-privilege IAM policy for each scope to docs/.",
+        description="Write the deployer's least-privilege IAM policy documents for each scope to docs/.",
     )
     parser.add_argument("--scope", choices=SCOPES, action="append", help="default: both scopes")
     parser.add_argument(
@@ -533,13 +603,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     stale = []
     for scope in arguments.scope or SCOPES:
-        path = policy_path(scope)
-        if arguments.check:
-            if not path.exists() or path.read_text(encoding="utf-8") != document(scope):
-                stale.append(str(path))
-            continue
-        path.write_text(document(scope), encoding="utf-8")
-        print(f"wrote {path}")
+        for name in document_names(scope):
+            path = policy_path(name)
+            if arguments.check:
+                if not path.exists() or path.read_text(encoding="utf-8") != document(name, scope):
+                    stale.append(str(path))
+                continue
+            path.write_text(document(name, scope), encoding="utf-8")
+            print(f"wrote {path}")
     if stale:
         print(f"out of date (run python -m components.deployer_policy): {', '.join(stale)}", file=sys.stderr)
         return 1

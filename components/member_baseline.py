@@ -349,7 +349,8 @@ def _forwarding(settings: Settings) -> dict[str, Any]:
     # The queue policy names the rule by its ARN, not a reference, so that the rule can wait for the
     # policy: a target may only use its DLQ once EventBridge may send to it.
     rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule_name}"
-    names = [{"prefix": naming.member_config_rule_prefix(check.name, suffix, REGION)} for check in CHECKS]
+    # The matchers of the hub's own forwarding rules in organization scope, for this region.
+    names = NON_COMPLIANT.names_in_region(suffix, REGION, organization=True)
     return {
         # Said outright: the dead letters go with the stack (when the account leaves the member OUs).
         "AlertDeadLetterQueue": {

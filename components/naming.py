@@ -109,6 +109,27 @@ def member_managed_rule_prefix(suffix: str, region: str) -> str:
     return f"{ORGANIZATION_RULE_PREFIX}{managed_rule_prefix(suffix, region)}"
 
 
+# Config's service-linked roles, by service principal; a service-linked role's path is
+# aws-service-role/<service principal>/ (IAM User Guide, "Using service-linked roles"). Config API
+# Reference: PutConformancePack "creates a service-linked role AWSServiceRoleForConfigConforms in your
+# account", which reads a pack's TemplateS3Uri (PutOrganizationConformancePack: "uses the
+# AWSServiceRoleForConfigConforms service-linked role in each member account"); PutOrganizationConfigRule
+# and PutOrganizationConformancePack create AWSServiceRoleForConfigMultiAccountSetup in the caller's
+# account. The principal config-conforms.amazonaws.com: the role's managed policy,
+# ConfigConformsServiceRolePolicy (AWS Managed Policy Reference), scopes its resources by it.
+CONFORMS_SERVICE = "config-conforms.amazonaws.com"
+MULTI_ACCOUNT_SETUP_SERVICE = "config-multiaccountsetup.amazonaws.com"
+SERVICE_LINKED_ROLES = {
+    CONFORMS_SERVICE: "AWSServiceRoleForConfigConforms",
+    MULTI_ACCOUNT_SETUP_SERVICE: "AWSServiceRoleForConfigMultiAccountSetup",
+}
+
+
+def service_linked_role_path(service: str) -> str:
+    """The role's ARN after ``arn:aws:iam::<account>:``."""
+    return f"role/aws-service-role/{service}/{SERVICE_LINKED_ROLES[service]}"
+
+
 def forward_rule(kind: str, suffix: str, region: str) -> str:
     return f"config-{kind}-fwd-{suffix}-{region}"
 

@@ -19,8 +19,14 @@ from components.conformance_packs import (
 from components.settings import SettingsError, parse_settings
 from tests.infra.conftest import DEV_CONFIG
 from tests.infra.program import ACCOUNT_ID, ORGANIZATION_ID, Deployment, Registration, run_program
-from tests.infra.test_alerts import compliance_change, matches
-from tests.infra.test_member_baseline import SEVENTEEN_REGIONS
+from tests.infra.test_alerts import compliance_change, matches, rules_in
+from tests.infra.test_member_baseline import (
+    SEVENTEEN_REGIONS,
+    forward_rule,
+    member_event,
+    settings_for,
+)
+from tests.infra.test_member_baseline import matches as template_matches
 from tests.infra.test_organization import ORGANIZATION_CONFIG
 
 EXAMPLE = "examples/conformance-packs/encryption-and-logging.yaml"
@@ -137,6 +143,77 @@ def test_the_alert_path_matches_the_pack_rules_as_config_renames_them(small: Dep
             rule, compliance_change(f"managed-dev2--{region}-ebs-volumes-encrypted-cp-1", region)
         )
         assert not matches(rule, compliance_change("ebs-volumes-encrypted-conformance-pack-ab12cd34", region))
+
+
+@pytest.fixture(scope="module")
+def organization_small() -> Deployment:
+    return run_program({**ORGANIZATION_CONFIG, "conformancePacks": [SMALL]})
+
+
+CUSTOM_CHECKS = ("encryption", "required-tags", "backup")
+
+
+def organization_matchers(region: str) -> list[dict[str, str]]:
+    """Organization scope, in ``region`` (empty: any region): each account's copy of an organization rule
+    (OrgConfigRule-<name>-<id>), custom and managed, and the organization packs' rules by the template's
+    prefixed names (their naming in member accounts is undocumented: docs/conformance-packs.md)."""
+    at = f"{region}-" if region else ""
+    return [
+        *({"prefix": f"OrgConfigRule-compliance-{check}-dev-{at}"} for check in CUSTOM_CHECKS),
+        {"prefix": f"OrgConfigRule-managed-dev--{at}"},
+        {"prefix": f"managed-dev--{at}"},
+    ]
+
+
+def detail_names(pattern: Any) -> Any:
+    return (json.loads(pattern) if isinstance(pattern, str) else pattern)["detail"]["configRuleName"]
+
+
+@pytest.mark.parametrize("region", DEV_CONFIG["regions"])
+def test_organization_pack_rules_alert_from_every_account_by_the_templates_prefix(
+    organization_small: Deployment, region: str
+) -> None:
+    """In a member account an organization pack's rule is created by Config from the template's rule,
+    whose ConfigRuleName the program prefixed; as for an account pack, the name Config gives it is
+    matched by that prefix (EventBridge "prefix": a string prefix of the value). The hub's primary rule,
+    the hub account's forwarding rule of the region and the member template's forwarding rule carry the
+    same matchers, exactly."""
+    hub_rules = rules_in(organization_small, "us-east-1")
+    notify = hub_rules["config-noncompliant-notify-dev"]
+    assert detail_names(notify.inputs["eventPattern"]) == organization_matchers("")
+    member_forward = forward_rule(region, settings_for(DEV_CONFIG["regions"]))
+    assert detail_names(member_forward["Properties"]["EventPattern"]) == organization_matchers(region)
+    forwarders = [notify]
+    if region != "us-east-1":
+        hub_forward = rules_in(organization_small, region)[f"config-noncompliant-fwd-dev-{region}"]
+        assert detail_names(hub_forward.inputs["eventPattern"]) == organization_matchers(region)
+        forwarders.append(hub_forward)
+
+    (pack,) = in_region(organization_small, ORGANIZATION_PACK, region)
+    (rule_name,) = {
+        r["Properties"]["ConfigRuleName"]
+        for r in json.loads(pack.inputs["templateBody"])["Resources"].values()
+        if r["Properties"]["Source"]["SourceIdentifier"] == "ENCRYPTED_VOLUMES"
+    }
+    assert rule_name == f"managed-dev--{region}-ebs-volumes-encrypted"
+    ours = f"{rule_name}-conformance-pack-ab12cd34"
+    others = [
+        # Another stack's pack rule: another suffix, and a suffix that starts with this one's.
+        f"managed-dev2--{region}-ebs-volumes-encrypted-conformance-pack-ab12cd34",
+        f"managed-dev-2--{region}-ebs-volumes-encrypted-conformance-pack-ab12cd34",
+        # The template's name without the stack's prefix.
+        "ebs-volumes-encrypted-conformance-pack-ab12cd34",
+    ]
+    for rule in forwarders:
+        assert matches(rule, compliance_change(ours, region))
+        assert not matches(rule, compliance_change(ours, region, "COMPLIANT"))
+        assert not any(matches(rule, compliance_change(name, region)) for name in others)
+    assert template_matches(member_forward, member_event(ours, region))
+    assert not template_matches(member_forward, member_event(ours, region, "COMPLIANT"))
+    assert not any(template_matches(member_forward, member_event(name, region)) for name in others)
+    # The member's forwarder matches its own region's rules only (the hub forwards no other region's).
+    elsewhere = next(r for r in DEV_CONFIG["regions"] if r != region)
+    assert not template_matches(member_forward, member_event(ours.replace(region, elsewhere), region))
 
 
 def test_a_region_whose_recorder_pre_exists_gets_the_pack_without_waiting_for_a_recorder() -> None:

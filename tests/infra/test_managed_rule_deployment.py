@@ -268,7 +268,9 @@ def test_alert_patterns_stay_small_whatever_the_number_of_rules_and_regions(orga
     ]
     assert all(len(pattern) <= 2048 for pattern in patterns), [len(p) for p in patterns]
     matchers = json.loads(patterns[0])["detail"]["configRuleName"]
-    assert sum(1 for m in matchers if "managed" in json.dumps(m)) == 1
+    # One prefix for the managed rules; in organization scope one for each account's copy of the
+    # organization managed rules and one for the organization packs' rules.
+    assert sum(1 for m in matchers if "managed" in json.dumps(m)) == (2 if organization else 1)
 
 
 def test_patterns_do_not_grow_with_the_number_of_managed_rules(account_17: Deployment) -> None:
