@@ -8,10 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from components.settings import Settings
+
+
+class RuleSettings(Protocol):
+    """The settings the checks' rule parameters come from: the stack's (components.settings.Settings) and
+    the CrossGuard policy pack's configuration (policy/), which takes the same names and meaning."""
+
+    @property
+    def require_kms(self) -> bool: ...
+    @property
+    def allowed_kms_key_arns(self) -> tuple[str, ...]: ...
+    @property
+    def required_tags(self) -> tuple[str, ...]: ...
+    @property
+    def min_backup_retention_days(self) -> int: ...
+    @property
+    def require_backup_plan(self) -> bool: ...
+    @property
+    def check_read_replicas(self) -> bool: ...
 
 # Resource ARN patterns may use {account}. "*" where the action has no resource-level scoping, and for every
 # call that names no resource (list and describe-all calls are authorized against "*"), as
@@ -33,10 +51,10 @@ class Check:
     resource_types: tuple[str, ...]
     read_permissions: tuple[Permission, ...]
     # The Config rule's InputParameters, from the stack settings.
-    parameters: Callable[[Settings], dict[str, str]]
+    parameters: Callable[[RuleSettings], dict[str, str]]
 
 
-def _encryption_parameters(settings: Settings) -> dict[str, str]:
+def _encryption_parameters(settings: RuleSettings) -> dict[str, str]:
     parameters = {"requireKms": str(settings.require_kms).lower()}
     if settings.allowed_kms_key_arns:
         parameters["kmsKeyArns"] = ",".join(settings.allowed_kms_key_arns)

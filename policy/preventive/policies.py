@@ -1,0 +1,166 @@
+"""One stack policy per catalogue check, named after it, deciding with the evaluator's own code.
+
+A stack policy sees every resource with its property dependencies, which the joins need (an S3 bucket and
+its encryption configuration, an EFS file system and its backup policy, an Aurora member and its cluster,
+backup plan selections). For each resource an adapter covers, the check's ``decide`` gives the verdict the
+Config rule will post; a NON_COMPLIANT verdict is a violation at the policy's enforcement level. What
+cannot be decided at preview (an input that is another resource's output, backup plan coverage that no
+selection of this program shows) is never passed: it is reported together, after the violations, as one
+advisory "can't run policy during preview" diagnostic (pulumi_policy reports an ``UnknownValueError``
+raised by a policy as advisory whatever the policy's level).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
+
+from evaluators.backup_plans import CONDITION_OPERATORS, Selection, TagCondition
+from evaluators.check import Check as RuleCheck
+from evaluators.verdicts import Compliance, MissingEvidence
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+from components.catalog import CHECKS, Check
+from policy.preventive.adapters import ADAPTERS, Stack, Subject
+from policy.preventive.config import config_schema, parameters_for
+
+BACKUP_SELECTION = "aws:backup/selection:Selection"
+BACKUP_PLAN = "aws:backup/plan:Plan"
+# Stands for "some AWS Backup plan outside this program may select it": deciding once more with it tells
+# a finding that only plan coverage causes (undecidable at preview) from one that stands anyway.
+ASSUMED_COVERAGE = Selection(plan_name="(outside this program)", name="", resources=("*",))
+
+
+class CannotCheckAtPreview(UnknownValueError):
+    """What a policy could not decide at preview; pulumi_policy reports it as advisory."""
+
+    def __init__(self, check: str, reasons: list[str]) -> None:
+        Exception.__init__(self)  # UnknownValueError's own constructor describes a single property
+        self.reasons = reasons
+        listed = "; ".join(reasons)
+        self.message = f"{len(reasons)} resource(s) cannot be checked for {check} at preview: {listed}"
+
+
+def rule_check(check: Check) -> RuleCheck[Any]:
+    """The evaluator's definition of a catalogue check (its module is named by the handler)."""
+    module = importlib.import_module(check.handler.rpartition(".")[0])
+    rule: RuleCheck[Any] = module.CHECK
+    return rule
+
+
+def _selection(resource: PolicyResource, plans: Mapping[str, str]) -> Selection:
+    """An AWS Backup selection from aws.backup.Selection inputs (selectionTags are StringEquals)."""
+    props = resource.props
+    plan = next(
+        (plans[d.urn] for d in resource.property_dependencies.get("planId", []) if d.urn in plans), None
+    )
+    condition = props.get("condition") or {}
+    operators = {operator[0].lower() + operator[1:]: operator for operator in CONDITION_OPERATORS}
+    return Selection(
+        plan_name=plan or "an AWS Backup plan",
+        name=str(props.get("name") or resource.name),
+        resources=tuple(props.get("resources") or ()),
+        not_resources=tuple(props.get("notResources") or ()),
+        list_of_tags=tuple(
+            TagCondition("StringEquals", str(tag["key"]), str(tag["value"]))
+            for tag in props.get("selectionTags") or []
+            if str(tag.get("type", "")).upper() == "STRINGEQUALS"
+        ),
+        conditions=tuple(
+            TagCondition(operator, str(entry["key"]).removeprefix("aws:ResourceTag/"), str(entry["value"]))
+            for key, operator in operators.items()
+            for block in (condition if isinstance(condition, list) else [condition])
+            for entry in block.get(key) or []
+        ),
+    )
+
+
+def program_selections(stack: Stack) -> tuple[tuple[Selection, ...], list[str]]:
+    """The program's AWS Backup selections that preview can read, and why any other could not be read."""
+    plans = {
+        r.urn: str(r.props.get("name") or r.name)
+        for r in stack.resources
+        if r.resource_type == BACKUP_PLAN and _known_name(r)
+    }
+    selections, unreadable = [], []
+    for resource in stack.resources:
+        if resource.resource_type != BACKUP_SELECTION:
+            continue
+        try:
+            selections.append(_selection(resource, plans))
+        except UnknownValueError as error:
+            unreadable.append(f"backup selection {resource.name!r}: {error.message}")
+    return tuple(selections), unreadable
+
+
+def _known_name(resource: PolicyResource) -> bool:
+    try:
+        resource.props.get("name")
+    except UnknownValueError:
+        return False
+    return True
+
+
+def _message(check: str, subject: Subject, annotation: str) -> str:
+    text = f"{subject.label}: {annotation} To fix: {subject.fixes.get(check, 'see docs/policy-pack.md')}."
+    caveat = subject.caveats.get(check)
+    return f"{text} (Decided as the Config rule decides: {caveat}.)" if caveat else text
+
+
+def validate_check(check: Check, args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """The check's verdict on every resource of the stack that it covers."""
+    rule = rule_check(check)
+    params = parameters_for(check, rule.parse_parameters, args.get_config())
+    stack = Stack(args.resources)
+    selections, undecided = program_selections(stack)
+    for resource in stack.resources:
+        adapter = ADAPTERS.get(resource.resource_type)
+        if adapter is None:
+            continue
+        try:
+            subjects = [s for s in adapter(resource, stack) if s.item.resource_type in check.resource_types]
+            for subject in subjects:
+                if rule.decide(params, subject.item, selections).compliance is not Compliance.NON_COMPLIANT:
+                    continue
+                if check.name in subject.unknown:
+                    undecided.append(f"{subject.label}: {subject.unknown[check.name]}")
+                    continue
+                # Findings that stand even if a plan outside this program selects the resource.
+                standing = rule.decide(params, subject.item, (ASSUMED_COVERAGE,))
+                if standing.compliance is Compliance.NON_COMPLIANT:
+                    report_violation(_message(check.name, subject, standing.annotation), subject.urn)
+                else:
+                    undecided.append(
+                        f"{subject.label}: no AWS Backup selection of this program selects it, and one "
+                        "outside it may"
+                    )
+        except UnknownValueError as error:
+            undecided.append(f"{resource.resource_type} {resource.name!r}: {error.message}")
+        except MissingEvidence as error:
+            undecided.append(f"{resource.resource_type} {resource.name!r}: {error}")
+    if undecided:
+        raise CannotCheckAtPreview(check.name, undecided)
+
+
+def check_policy(check: Check) -> StackValidationPolicy:
+    return StackValidationPolicy(
+        name=check.name,
+        description=check.description,
+        enforcement_level=EnforcementLevel.ADVISORY,
+        validate=lambda args, report_violation: validate_check(check, args, report_violation),
+        config_schema=PolicyConfigSchema(properties=config_schema()),
+    )
+
+
+def policies() -> list[StackValidationPolicy]:
+    """The pack's policies: one per catalogue check, advisory unless its configuration says otherwise."""
+    return [check_policy(check) for check in CHECKS]
