@@ -10,6 +10,7 @@ cluster's storage) are joined through ``Stack``. A value unknown at preview rais
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,6 +98,19 @@ def _raw(props: Mapping[str, Any], key: str) -> Any:
     return None if isinstance(value, str) and value in UNKNOWN_VALUES else value
 
 
+# Stands for a key that is another resource's output: still a key (the resource is KMS-encrypted), but
+# not one an allow-list can be checked against at preview.
+KEY_UNKNOWN = "(a KMS key unknown at preview)"
+
+
+def _key(props: Mapping[str, Any], name: str) -> Any:
+    """A KMS key input, ``KEY_UNKNOWN`` when it is another resource's output."""
+    try:
+        return props.get(name)
+    except UnknownValueError:
+        return KEY_UNKNOWN
+
+
 def _tags(props: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
     """The tags the resource will carry: ``tagsAll`` (its ``tags`` merged with the provider's
     ``defaultTags``), and, when ``tagsAll`` is unknown at preview, ``tags`` alone with the reason a
@@ -125,6 +139,8 @@ def _subject(
     """The resource as a check sees it. A resource's ARN is not known before it exists: ``""`` matches only
     backup selections that pick every resource (``*``) or pick by tags."""
     item_tags, unknown = tags if tags is not None else _tags(resource.props)
+    if KEY_UNKNOWN in json.dumps([configuration, supplementary], default=str):
+        unknown = {**unknown, "encryption": "its KMS key is another resource's output, unknown at preview"}
     item = ConfigurationItem(
         resource_type,
         str(resource_id or resource.name),
@@ -146,7 +162,7 @@ EBS_DEFAULT = "EBS encryption by default, if on in the account, encrypts it anyw
 
 def volume(resource: PolicyResource, stack: Stack) -> list[Subject]:
     props = resource.props
-    configuration = {"encrypted": bool(props.get("encrypted")), "kmsKeyId": props.get("kmsKeyId")}
+    configuration = {"encrypted": bool(props.get("encrypted")), "kmsKeyId": _key(props, "kmsKeyId")}
     fixes = {"encryption": ENCRYPT_FIX.format(where="")}
     return [
         _subject(resource, inventory.VOLUME, None, configuration, fixes, caveats={"encryption": EBS_DEFAULT})
@@ -170,7 +186,7 @@ def instance(resource: PolicyResource, stack: Stack) -> list[Subject]:
     volume_tags = {str(k): str(v) for k, v in (props.get("volumeTags") or {}).items()}
     for where, device in _block_devices(props):
         tags = {**volume_tags, **{str(k): str(v) for k, v in (device.get("tags") or {}).items()}}
-        configuration = {"encrypted": bool(device.get("encrypted")), "kmsKeyId": device.get("kmsKeyId")}
+        configuration = {"encrypted": bool(device.get("encrypted")), "kmsKeyId": _key(device, "kmsKeyId")}
         fixes = {
             "encryption": ENCRYPT_FIX.format(where=f"{where}."),
             "required-tags": f"set volumeTags or {where}.tags",
@@ -195,7 +211,7 @@ def _bucket_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "applyServerSideEncryptionByDefault": {
             "sseAlgorithm": default.get("sseAlgorithm"),
-            "kmsMasterKeyID": default.get("kmsMasterKeyId"),
+            "kmsMasterKeyID": _key(default, "kmsMasterKeyId"),
         }
     }
 
@@ -248,7 +264,7 @@ def db_instance(resource: PolicyResource, stack: Stack) -> list[Subject]:
     props = resource.props
     configuration = {
         "storageEncrypted": bool(props.get("storageEncrypted")),
-        "kmsKeyId": props.get("kmsKeyId"),
+        "kmsKeyId": _key(props, "kmsKeyId"),
         "backupRetentionPeriod": _retention(props),
         "readReplicaSourceDBInstanceIdentifier": props.get("replicateSourceDb"),
     }
@@ -260,7 +276,7 @@ def db_cluster(resource: PolicyResource, stack: Stack) -> list[Subject]:
     props = resource.props
     configuration = {
         "storageEncrypted": bool(props.get("storageEncrypted")),
-        "kmsKeyId": props.get("kmsKeyId"),
+        "kmsKeyId": _key(props, "kmsKeyId"),
         "backupRetentionPeriod": _retention(props),
     }
     name = props.get("clusterIdentifier")
@@ -276,7 +292,7 @@ def db_cluster_instance(resource: PolicyResource, stack: Stack) -> list[Subject]
     cluster = _cluster_of(resource, stack)
     if cluster is not None:
         configuration["storageEncrypted"] = bool(cluster.props.get("storageEncrypted"))
-        configuration["kmsKeyId"] = cluster.props.get("kmsKeyId")
+        configuration["kmsKeyId"] = _key(cluster.props, "kmsKeyId")
     fixes = {**_rds_fixes("DB cluster"), "encryption": "set storageEncrypted=true on its aws.rds.Cluster"}
     return [_subject(resource, inventory.DB_INSTANCE, props.get("identifier"), configuration, fixes)]
 
@@ -304,7 +320,7 @@ def table(resource: PolicyResource, stack: Stack) -> list[Subject]:
         configuration["SSEDescription"] = {
             "Status": "ENABLED",
             "SSEType": "KMS",
-            "KMSMasterKeyArn": sse.get("kmsKeyArn"),
+            "KMSMasterKeyArn": _key(sse, "kmsKeyArn"),
         }
     recovery = "ENABLED" if (props.get("pointInTimeRecovery") or {}).get("enabled") else "DISABLED"
     fixes = {
@@ -328,7 +344,7 @@ def file_system(resource: PolicyResource, stack: Stack) -> list[Subject]:
         status = str((policy.props.get("backupPolicy") or {}).get("status") or "DISABLED")
     configuration = {
         "Encrypted": bool(props.get("encrypted")),
-        "KmsKeyId": props.get("kmsKeyId"),
+        "KmsKeyId": _key(props, "kmsKeyId"),
         "BackupPolicy": {"Status": status},
     }
     fixes = {
@@ -340,7 +356,7 @@ def file_system(resource: PolicyResource, stack: Stack) -> list[Subject]:
 
 def topic(resource: PolicyResource, stack: Stack) -> list[Subject]:
     props = resource.props
-    configuration = {"KmsMasterKeyId": props.get("kmsMasterKeyId")}
+    configuration = {"KmsMasterKeyId": _key(props, "kmsMasterKeyId")}
     return [
         _subject(
             resource, inventory.TOPIC, props.get("name"), configuration, {"encryption": "set kmsMasterKeyId"}
@@ -352,7 +368,7 @@ def queue(resource: PolicyResource, stack: Stack) -> list[Subject]:
     """SQS encrypts new queues with SSE-SQS unless told otherwise (SQS Developer Guide, "Encryption at
     rest": SSE-SQS is the default for queues created since October 2022)."""
     props = resource.props
-    key = props.get("kmsMasterKeyId")
+    key = _key(props, "kmsMasterKeyId")
     managed = props.get("sqsManagedSseEnabled")
     configuration = {"KmsMasterKeyId": key, "SqsManagedSseEnabled": "false" if managed is False else "true"}
     caveats = (

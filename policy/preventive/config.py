@@ -104,7 +104,7 @@ def parameters_for(check: Check, parse: Callable[[Mapping[str, str]], Any], conf
 
 def config_schema() -> dict[str, Any]:
     """JSON schema properties of every policy's configuration (pulumi_policy.PolicyConfigSchema)."""
-    kinds = {bool: {"type": "boolean"}, int: {"type": "integer", "minimum": 1}}
+    kinds: dict[type, dict[str, Any]] = {bool: {"type": "boolean"}, int: {"type": "integer", "minimum": 1}}
     defaults = PackSettings()
     properties: dict[str, Any] = {}
     for key, field_name in SETTINGS.items():

@@ -21,6 +21,7 @@ from evaluators.check import Check as RuleCheck
 from evaluators.verdicts import Compliance, MissingEvidence
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
     PolicyConfigSchema,
     PolicyResource,
     ReportViolation,
@@ -161,6 +162,6 @@ def check_policy(check: Check) -> StackValidationPolicy:
     )
 
 
-def policies() -> list[StackValidationPolicy]:
+def policies() -> list[Policy]:
     """The pack's policies: one per catalogue check, advisory unless its configuration says otherwise."""
     return [check_policy(check) for check in CHECKS]

@@ -40,6 +40,8 @@ class Registration:
     retain_on_delete: bool
     inputs: dict[str, Any]
     state: dict[str, Any] = field(default_factory=dict)
+    # Input name -> URNs of the resources that input's value came from.
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
 
 # ARN formats by resource type, as AWS returns them; others are arn:aws:<service>:<region>:<account>:<name>.
@@ -123,6 +125,10 @@ class RecordingMonitor(mocks.MockMonitor):
                     retain_on_delete=request.retainOnDelete,
                     inputs=inputs,
                     state=self.resources[response.urn].state if response.urn in self.resources else {},
+                    property_dependencies={
+                        name: list(dependencies.urns)
+                        for name, dependencies in request.propertyDependencies.items()
+                    },
                 )
             )
         return response
