@@ -138,7 +138,7 @@ def test_the_configure_command_refuses_what_it_cannot_use(capsys: pytest.Capture
     assert "cannot read" in capsys.readouterr().err
 
 
-def test_the_pack_entry_point_builds_one_pack_of_the_catalogue_policies(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pack_entry_point_builds_the_catalogue_policies(monkeypatch: pytest.MonkeyPatch) -> None:
     """policy/__main__.py as Pulumi runs it; PolicyPack itself would start the analyzer's gRPC server."""
     import runpy
 
