@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 
 class RuleSettings(Protocol):
-    """The settings the checks' rule parameters come from: the stack's (components.settings.Settings) and
-    the CrossGuard policy pack's configuration (policy/), which takes the same names and meaning."""
+    """The settings rule parameters come from: the stack's (components.settings.Settings) and the policy
+    pack's configuration (policy/preventive/config.py), which takes the same names and meaning."""
 
     @property
     def require_kms(self) -> bool: ...
@@ -31,6 +31,7 @@ class RuleSettings(Protocol):
     @property
     def check_read_replicas(self) -> bool: ...
 
+
 # Resource ARN patterns may use {account}. "*" where the action has no resource-level scoping, and for every
 # call that names no resource (list and describe-all calls are authorized against "*"), as
 # tests/infra/test_iam_scoping.py checks against the Service Authorization Reference and the evaluators' code.
@@ -44,21 +45,37 @@ class Permission:
 
 
 @dataclass(frozen=True)
+class RuleParameter:
+    """One of a Config rule's InputParameters and the stack setting it carries."""
+
+    name: str
+    setting: str
+    # The parameter's text from the settings; an empty text leaves the parameter out.
+    value: Callable[[RuleSettings], str]
+
+
+@dataclass(frozen=True)
 class Check:
     name: str
     handler: str
     description: str
     resource_types: tuple[str, ...]
     read_permissions: tuple[Permission, ...]
-    # The Config rule's InputParameters, from the stack settings.
-    parameters: Callable[[RuleSettings], dict[str, str]]
+    rule_parameters: tuple[RuleParameter, ...]
+
+    def parameters(self, settings: RuleSettings) -> dict[str, str]:
+        """The Config rule's InputParameters, from the stack settings."""
+        texts = ((parameter.name, parameter.value(settings)) for parameter in self.rule_parameters)
+        return {name: text for name, text in texts if text}
+
+    @property
+    def function_module(self) -> str:
+        """The evaluator module (under functions/) whose ``CHECK`` the handler runs."""
+        return self.handler.rpartition(".")[0]
 
 
-def _encryption_parameters(settings: RuleSettings) -> dict[str, str]:
-    parameters = {"requireKms": str(settings.require_kms).lower()}
-    if settings.allowed_kms_key_arns:
-        parameters["kmsKeyArns"] = ",".join(settings.allowed_kms_key_arns)
-    return parameters
+def _flag(value: bool) -> str:
+    return str(value).lower()
 
 
 ENCRYPTION = Check(
@@ -89,7 +106,12 @@ ENCRYPTION = Check(
         Permission("sqs:ListQueues"),
         Permission("sqs:GetQueueAttributes", "arn:aws:sqs:*:{account}:*"),
     ),
-    parameters=_encryption_parameters,
+    rule_parameters=(
+        RuleParameter("requireKms", "requireKms", lambda settings: _flag(settings.require_kms)),
+        RuleParameter(
+            "kmsKeyArns", "allowedKmsKeyArns", lambda settings: ",".join(settings.allowed_kms_key_arns)
+        ),
+    ),
 )
 
 REQUIRED_TAGS = Check(
@@ -119,7 +141,9 @@ REQUIRED_TAGS = Check(
         Permission("sns:ListTopics"),
         Permission("sqs:ListQueues"),
     ),
-    parameters=lambda settings: {"requiredTags": ",".join(settings.required_tags)},
+    rule_parameters=(
+        RuleParameter("requiredTags", "requiredTags", lambda settings: ",".join(settings.required_tags)),
+    ),
 )
 
 BACKUP = Check(
@@ -148,11 +172,19 @@ BACKUP = Check(
         Permission("backup:GetBackupSelection", "arn:aws:backup:*:{account}:backup-plan:*"),
         Permission("tag:GetResources"),
     ),
-    parameters=lambda settings: {
-        "minRetentionDays": str(settings.min_backup_retention_days),
-        "requireBackupPlan": str(settings.require_backup_plan).lower(),
-        "checkReadReplicas": str(settings.check_read_replicas).lower(),
-    },
+    rule_parameters=(
+        RuleParameter(
+            "minRetentionDays",
+            "minBackupRetentionDays",
+            lambda settings: str(settings.min_backup_retention_days),
+        ),
+        RuleParameter(
+            "requireBackupPlan", "requireBackupPlan", lambda settings: _flag(settings.require_backup_plan)
+        ),
+        RuleParameter(
+            "checkReadReplicas", "checkReadReplicas", lambda settings: _flag(settings.check_read_replicas)
+        ),
+    ),
 )
 
 CHECKS: tuple[Check, ...] = (ENCRYPTION, REQUIRED_TAGS, BACKUP)

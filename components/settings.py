@@ -17,8 +17,8 @@ import botocore.model
 import botocore.session
 import pulumi
 
-from components import naming
-from components.catalog import CHECKS
+from components import naming, tags
+from components.rule_parameters import rule_parameter_problems
 
 NAMESPACE = "config-compliance"
 
@@ -82,24 +82,31 @@ OPT_IN_REGIONS = frozenset(
         "mx-central-1",
     }
 )
-MAX_TAG_KEY = 128
-MAX_TAG_VALUE = 256
-# Config rejects InputParameters longer than this.
-MAX_INPUT_PARAMETERS_LENGTH = 1024
-
 ACCOUNT_SCOPE = "account"
 ORGANIZATION_SCOPE = "organization"
 SCOPES = (ACCOUNT_SCOPE, ORGANIZATION_SCOPE)
-# AWS Organizations API Reference: OrganizationalUnitId ^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$, RootId
-# ^r-[0-9a-z]{4,32}$; account ids are 12 digits.
-ORGANIZATIONAL_UNIT_PATTERN = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
-ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
+# AWS Organizations API Reference: OrganizationalUnitId ^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$, "ou-"
+# followed by "the ID of the root that contains the OU", and RootId ^r-[0-9a-z]{4,32}$ (Parent.Id gives
+# both). The groups named *root are that root part, the same in every id of one organization ("Currently,
+# you can have only one root": Organizations User Guide, Terminology and concepts). Account ids are 12
+# digits. Patterns use [0-9], never \d, which also matches other scripts' digits ("١٢٣").
+ORGANIZATIONAL_UNIT_PATTERN = re.compile(
+    r"^(ou-(?P<ou_root>[0-9a-z]{4,32})-[a-z0-9]{8,32}|r-(?P<root>[0-9a-z]{4,32}))$"
+)
+ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")
 # Config API Reference, PutOrganizationConfigRule: ExcludedAccounts holds at most 1000 account ids.
 MAX_EXCLUDED_ACCOUNTS = 1000
 
-EMAIL_PATTERN = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
-TAG_KEY_PATTERN = re.compile(r"^[\w.:/=+\-@ ]{1,128}$")
-KMS_KEY_ARN_PATTERN = re.compile(r"^arn:aws:kms:[a-z0-9-]+:\d{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$")
+# An email subscription's endpoint is a bare address (SNS API Reference, Subscribe: "For the email
+# protocol, the endpoint is an email address"): no "mailto:", no display name or angle brackets.
+# RFC 5321, 4.5.3.1: a local part of at most 64 octets, and a path of at most 256 octets including its
+# two angle brackets, so an address of at most 254.
+EMAIL_PATTERN = re.compile(r"^[^@\s,<>]+@[^@\s,<>]+\.[^@\s,<>]+$")
+MAX_EMAIL_LOCAL_PART = 64
+MAX_EMAIL_ADDRESS = 254
+KMS_KEY_ARN_PATTERN = re.compile(
+    r"^arn:aws:kms:(?P<region>[a-z0-9-]+):[0-9]{12}:(key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$"
+)
 
 
 class SettingsError(ValueError):
@@ -158,6 +165,12 @@ def recordable_resource_types() -> frozenset[str]:
 
 
 @functools.cache
+def kms_regions() -> frozenset[str]:
+    """Regions of the aws partition, from botocore's bundled endpoint data, where KMS keys can exist."""
+    return frozenset(boto3.session.Session().get_available_regions("kms"))
+
+
+@functools.cache
 def supported_regions() -> frozenset[str]:
     """Regions, from botocore's bundled endpoint data, that offer every service the stack uses."""
     session = boto3.session.Session()
@@ -183,6 +196,9 @@ class _Reader:
     def __init__(self, raw: Mapping[str, str]) -> None:
         self.raw = raw
         self.problems: list[str] = []
+        # Keys whose value could not be read: rules that compare other keys with them are not applied,
+        # or a default the user never chose would be blamed for the mistake.
+        self.unreadable: set[str] = set()
 
     def _parse(self, key: str, default: Any, convert: Callable[[str], Any], expected: str) -> Any:
         if key not in self.raw:
@@ -191,6 +207,7 @@ class _Reader:
             return convert(self.raw[key])
         except ValueError:
             self.problems.append(f"{key} must be {expected}, got {self.raw[key]!r}")
+            self.unreadable.add(key)
             return default
 
     def string(self, key: str, default: str | None = None) -> str | None:
@@ -207,7 +224,7 @@ class _Reader:
 
     def integer(self, key: str, default: int) -> int:
         def convert(text: str) -> int:
-            if not re.fullmatch(r"-?\d+", text.strip()):
+            if not re.fullmatch(r"-?[0-9]+", text.strip()):
                 raise ValueError(text)
             return int(text)
 
@@ -224,19 +241,20 @@ class _Reader:
 
     def tags(self, key: str) -> dict[str, str]:
         """A list of ``Key=Value`` items (Pulumi project config has no map type)."""
-        tags: dict[str, str] = {}
+        found: dict[str, str] = {}
         for item in self.string_list(key, ()):
             tag_key, has_value, value = (part.strip() for part in item.partition("="))
             if not has_value or not tag_key:
                 self.problems.append(f"{key} items must be Key=Value, got {item!r}")
+                self.unreadable.add(key)
                 continue
-            if tag_key in tags:
+            if tag_key in found:
                 self.problems.append(f"{key} sets tag {tag_key!r} more than once")
-            problem = _tag_problem(tag_key, value)
+            problem = tags.tag_problem(tag_key, value)
             if problem:
                 self.problems.append(f"{key} item {item!r}: {problem}")
-            tags[tag_key] = value
-        return tags
+            found[tag_key] = value
+        return found
 
 
 KNOWN_KEYS = (
@@ -304,8 +322,8 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
         manage_member_recorders=read.boolean("manageMemberRecorders", True),
         delegated_administrator=read.boolean("delegatedAdministrator", False),
     )
-    problems.extend(_validate(settings))
-    problems.extend(_scope_problems(settings))
+    problems.extend(_validate(settings, frozenset(read.unreadable)))
+    problems.extend(_scope_problems(settings, frozenset(read.unreadable)))
     if problems:
         raise SettingsError(problems)
     return settings
@@ -316,27 +334,22 @@ def stack_tags(suffix: str) -> dict[str, str]:
     return {"Environment": suffix, "ManagedBy": "pulumi", "Project": NAMESPACE}
 
 
-def _tag_problem(key: str, value: str) -> str | None:
-    """AWS tag limits (Tagging AWS resources, "Tag naming limits and requirements"): keys of 1-128 and
-    values of at most 256 characters, and no ``aws:`` prefix, which AWS reserves for its own tags."""
-    if key.lower().startswith("aws:"):
-        return "tag keys starting with 'aws:' are reserved for AWS"
-    if len(key) > MAX_TAG_KEY:
-        return f"tag key is {len(key)} characters, more than {MAX_TAG_KEY}"
-    if len(value) > MAX_TAG_VALUE:
-        return f"tag value is {len(value)} characters, more than {MAX_TAG_VALUE}"
-    return None
-
-
 def _duplicates(items: tuple[str, ...]) -> list[str]:
     return sorted({item for item in items if items.count(item) > 1})
+
+
+def _listed(items: list[str]) -> str:
+    """Items for a message; an empty item is shown as ''."""
+    return ", ".join(item or "''" for item in items)
 
 
 def _one_of(key: str, value: str, allowed: tuple[str, ...]) -> list[str]:
     return [] if value in allowed else [f"{key} must be one of {', '.join(allowed)}, got {value!r}"]
 
 
-def _validate(s: Settings) -> list[str]:
+def _validate(s: Settings, unreadable: frozenset[str]) -> list[str]:
+    """Every problem starts with the key it is about. ``unreadable``: keys whose value could not be read
+    (their defaults stand in): nothing is compared with them."""
     problems: list[str] = []
     known_regions = supported_regions()
 
@@ -345,14 +358,20 @@ def _validate(s: Settings) -> list[str]:
     for key, listed in (("regions", s.regions), ("existingRecorderRegions", s.existing_recorder_regions)):
         unknown = [region for region in listed if region not in known_regions]
         if unknown:
-            problems.append(f"{key} has unknown or unsupported region(s): {', '.join(unknown)}")
+            problems.append(f"{key} has unknown or unsupported region(s): {_listed(unknown)}")
         if _duplicates(listed):
-            problems.append(f"{key} lists region(s) more than once: {', '.join(_duplicates(listed))}")
-    if s.regions and s.primary_region not in s.regions:
-        problems.append(f"primaryRegion {s.primary_region!r} is not one of regions ({', '.join(s.regions)})")
-    outside = [region for region in s.existing_recorder_regions if region not in s.regions]
-    if outside:
-        problems.append(f"existingRecorderRegions has region(s) not in regions: {', '.join(outside)}")
+            problems.append(f"{key} lists region(s) more than once: {_listed(_duplicates(listed))}")
+    if "regions" in unreadable:
+        if s.primary_region not in known_regions:
+            problems.append(f"primaryRegion {s.primary_region!r} is not a known or supported region")
+    else:
+        if s.regions and s.primary_region not in s.regions:
+            problems.append(
+                f"primaryRegion {s.primary_region!r} is not one of regions ({', '.join(s.regions)})"
+            )
+        outside = [region for region in s.existing_recorder_regions if region not in s.regions]
+        if outside:
+            problems.append(f"existingRecorderRegions has region(s) not in regions: {_listed(outside)}")
 
     problems.extend(naming.suffix_problems(s.environment_suffix, s.regions))
 
@@ -360,26 +379,19 @@ def _validate(s: Settings) -> list[str]:
     problems.extend(_one_of("snapshotDeliveryFrequency", s.snapshot_delivery_frequency, FREQUENCIES))
     problems.extend(_one_of("recordingFrequency", s.recording_frequency, RECORDING_FREQUENCIES))
 
-    bad_emails = [email for email in s.notification_emails if not EMAIL_PATTERN.match(email)]
-    if bad_emails:
-        problems.append(f"notificationEmails has invalid address(es): {', '.join(bad_emails)}")
-    # Mailbox names are compared case-insensitively in practice: one person would get every alert twice.
-    same_mailbox = _duplicates(tuple(email.lower() for email in s.notification_emails))
-    if same_mailbox:
-        problems.append(
-            f"notificationEmails lists address(es) more than once (ignoring case): {', '.join(same_mailbox)}"
-        )
+    problems.extend(_email_problems(s.notification_emails))
 
+    problems.extend(_resource_tag_problems(s.resource_tags))
     required_tag_problems = _required_tag_problems(s.required_tags)
     problems.extend(required_tag_problems)
-    if not required_tag_problems:
+    if not required_tag_problems and not {"requiredTags", "resourceTags"} & unreadable:
         # The stack's own tags can only be judged against a well-formed requiredTags.
-        problems.extend(_own_tag_problems(s.required_tags, s.resource_tags))
+        problems.extend(_own_tag_problems(s.required_tags, s.resource_tags, s.environment_suffix))
 
     bad_types = [t for t in s.extra_resource_types if t not in recordable_resource_types()]
     if bad_types:
         problems.append(
-            f"extraResourceTypes has type(s) AWS Config does not record: {', '.join(bad_types)} "
+            f"extraResourceTypes has type(s) AWS Config does not record: {_listed(bad_types)} "
             "(expected names like AWS::Lambda::Function)"
         )
     if s.record_all_resource_types and s.extra_resource_types:
@@ -400,20 +412,86 @@ def _validate(s: Settings) -> list[str]:
             f"minBackupRetentionDays must be between 1 and {MAX_BACKUP_RETENTION_DAYS}, "
             f"got {s.min_backup_retention_days}"
         )
-    bad_keys = [arn for arn in s.allowed_kms_key_arns if not KMS_KEY_ARN_PATTERN.match(arn)]
-    if bad_keys:
-        problems.append(f"allowedKmsKeyArns must be KMS key or alias ARNs, got: {', '.join(bad_keys)}")
-    for check in CHECKS:
-        parameters = json.dumps(check.parameters(s))
-        if len(parameters) > MAX_INPUT_PARAMETERS_LENGTH:
-            problems.append(
-                f"the {check.name} rule's parameters would be {len(parameters)} characters, more than the "
-                f"{MAX_INPUT_PARAMETERS_LENGTH} Config accepts: shorten {', '.join(check.parameters(s))}"
-            )
+    problems.extend(_kms_key_problems(s.allowed_kms_key_arns))
+
+    reported = unreadable | {problem.partition(" ")[0] for problem in problems}
+    problems.extend(rule_parameter_problems(s, reported))
     return problems
 
 
-def _scope_problems(s: Settings) -> list[str]:
+def _email_problem(address: str) -> str | None:
+    if address.lower().startswith("mailto:"):
+        return "write the bare address, without 'mailto:'"
+    if "<" in address or ">" in address:
+        return "write the bare address, without a display name or angle brackets"
+    if not EMAIL_PATTERN.match(address):
+        return "is not an email address (expected name@example.com)"
+    if len(address) > MAX_EMAIL_ADDRESS:
+        return f"is {len(address)} characters, more than the {MAX_EMAIL_ADDRESS} an address may have"
+    local_part = address.rpartition("@")[0]
+    if len(local_part) > MAX_EMAIL_LOCAL_PART:
+        return f"the part before @ is {len(local_part)} characters, more than {MAX_EMAIL_LOCAL_PART}"
+    return None
+
+
+def _email_problems(addresses: tuple[str, ...]) -> list[str]:
+    """Addresses SNS would refuse to subscribe, and addresses listed twice."""
+    problems = []
+    for address in addresses:
+        problem = _email_problem(address)
+        if problem:
+            problems.append(f"notificationEmails item {address!r}: {problem}")
+    # Mailbox names are compared case-insensitively in practice: one person would get every alert twice.
+    same_mailbox = _duplicates(tuple(address.lower() for address in addresses))
+    if same_mailbox:
+        problems.append(
+            f"notificationEmails lists address(es) more than once (ignoring case): {_listed(same_mailbox)}"
+        )
+    return problems
+
+
+def _kms_key_problems(arns: tuple[str, ...]) -> list[str]:
+    problems = []
+    matches = {arn: KMS_KEY_ARN_PATTERN.match(arn) for arn in arns}
+    bad = [arn for arn, match in matches.items() if not match]
+    if bad:
+        problems.append(
+            "allowedKmsKeyArns must be KMS key or alias ARNs (arn:aws:kms:<region>:<account>:key/<id> or "
+            f"...:alias/<name>), got: {_listed(bad)}"
+        )
+    nowhere = [arn for arn, match in matches.items() if match and match["region"] not in kms_regions()]
+    if nowhere:
+        problems.append(f"allowedKmsKeyArns has key(s) in a region that does not exist: {_listed(nowhere)}")
+    if _duplicates(arns):
+        problems.append(f"allowedKmsKeyArns lists key(s) more than once: {_listed(_duplicates(arns))}")
+    return problems
+
+
+def _resource_tag_problems(resource_tags: Mapping[str, str]) -> list[str]:
+    """Limits on the whole set of tags every resource carries: resourceTags and the stack's own tags.
+    Each tag's own limits are checked as resourceTags is read."""
+    problems = []
+    for keys in tags.keys_equal_but_for_case(resource_tags):
+        stack_keys = [key for key in keys if key in stack_tags("")]
+        hint = (
+            f"; the stack sets {', '.join(stack_keys)} itself: override it with that spelling"
+            if stack_keys
+            else ""
+        )
+        problems.append(
+            f"resourceTags has tag keys equal but for case: {', '.join(keys)}; IAM, whose roles the stack "
+            f"tags, refuses both on one role (its tag keys are case-insensitive){hint}"
+        )
+    if len(resource_tags) > tags.MAX_TAGS_PER_RESOURCE:
+        added = ", ".join(key for key in stack_tags("") if key in resource_tags)
+        problems.append(
+            f"resourceTags would give every resource {len(resource_tags)} tags (with the stack's own: "
+            f"{added}), more than the {tags.MAX_TAGS_PER_RESOURCE} AWS allows on a resource"
+        )
+    return problems
+
+
+def _scope_problems(s: Settings, unreadable: frozenset[str]) -> list[str]:
     if s.scope not in SCOPES:
         return [f"scope must be one of {', '.join(SCOPES)}, got {s.scope!r}"]
     if not s.is_organization:
@@ -427,7 +505,7 @@ def _scope_problems(s: Settings) -> list[str]:
         }
         return [f"{key} applies only with scope organization" for key, is_set in set_anyway.items() if is_set]
     problems = []
-    if not s.member_organizational_units:
+    if not s.member_organizational_units and "memberOrganizationalUnits" not in unreadable:
         problems.append(
             "memberOrganizationalUnits is required with scope organization: "
             "OU ids (ou-...) or the root id (r-...)"
@@ -437,19 +515,40 @@ def _scope_problems(s: Settings) -> list[str]:
     if bad_units:
         problems.append(
             f"memberOrganizationalUnits must be OU ids (ou-xxxx-xxxxxxxx) or the root id (r-xxxx), got: "
-            f"{', '.join(bad_units)}"
+            f"{_listed(bad_units)}"
         )
     if _duplicates(units):
-        repeated = ", ".join(_duplicates(units))
+        repeated = _listed(_duplicates(units))
         problems.append(f"memberOrganizationalUnits lists id(s) more than once: {repeated}")
+    by_root: dict[str, list[str]] = {}
+    for unit in units:
+        match = ORGANIZATIONAL_UNIT_PATTERN.match(unit)
+        if match:
+            by_root.setdefault(match["ou_root"] or match["root"], []).append(unit)
+    if len(by_root) > 1:
+        roots = "; ".join(f"root r-{root}: {', '.join(ids)}" for root, ids in by_root.items())
+        problems.append(
+            "memberOrganizationalUnits has ids of different organization roots (an organization has one "
+            f"root, and an OU id ou-<root>-... starts with its root's): {roots}"
+        )
+    # CloudFormation API Reference, Tag: a Value of 1 to 256 characters. In organization scope the stack's
+    # tags are on its StackSets (the providers' default tags) and in the member templates.
+    own = stack_tags(s.environment_suffix)
+    untagged = [key for key, value in s.resource_tags.items() if not value and own.get(key) != value]
+    if untagged:
+        problems.append(
+            f"resourceTags must give {_listed(untagged)} a value with scope organization: CloudFormation, "
+            "which deploys the member baseline, refuses empty tag values"
+        )
     bad_accounts = [account for account in s.excluded_accounts if not ACCOUNT_ID_PATTERN.match(account)]
     if bad_accounts:
         problems.append(
-            f"excludedAccounts must be 12-digit account ids, got: {', '.join(bad_accounts)} (set ids with a "
-            "leading zero as strings: pulumi config set --path --type string 'excludedAccounts[0]' 0123...)"
+            f"excludedAccounts must be 12-digit account ids (digits 0-9), got: {_listed(bad_accounts)} (set "
+            "ids with a leading zero as strings: pulumi config set --path --type string "
+            "'excludedAccounts[0]' 0123...)"
         )
     if _duplicates(s.excluded_accounts):
-        repeated = ", ".join(_duplicates(s.excluded_accounts))
+        repeated = _listed(_duplicates(s.excluded_accounts))
         problems.append(f"excludedAccounts lists account(s) more than once: {repeated}")
     if len(s.excluded_accounts) > MAX_EXCLUDED_ACCOUNTS:
         problems.append(
@@ -460,39 +559,75 @@ def _scope_problems(s: Settings) -> list[str]:
 
 
 def _required_tag_problems(required_tags: tuple[str, ...]) -> list[str]:
-    """Each item is `Key` or `Key=value1|value2`, passed to the rule as one comma-separated string."""
+    """Each item is `Key` or `Key=value1|value2`, passed to the rule as one comma-separated string. The
+    stack's own resources must carry every required tag, so each key must be one AWS accepts."""
     if not required_tags:
         return [
             "requiredTags must list at least one tag (the required-tags rule would have nothing to check)"
         ]
     problems = []
     for item in required_tags:
-        key, _, values = item.partition("=")
-        allowed = values.split("|") if "=" in item else []
-        if "," in item or not TAG_KEY_PATTERN.match(key.strip()) or any(not v.strip() for v in allowed):
+        key, has_values, values = (part.strip() for part in item.partition("="))
+        allowed = [value.strip() for value in values.split("|")] if has_values else []
+        if tags.is_reserved(key):
             problems.append(
-                f"requiredTags item {item!r} must be Key or Key=value1|value2 "
-                "(no commas, key of at most 128 characters, no empty values)"
+                f"requiredTags item {item!r}: keys starting with {tags.RESERVED_PREFIX!r} are reserved for "
+                "tags AWS itself sets; no one can add such a tag to a resource that lacks it (the stack's "
+                "own included): require a key of your own"
             )
-    keys = [item.partition("=")[0].strip() for item in required_tags]
-    if _duplicates(tuple(keys)):
+        elif (
+            "," in item
+            or not key
+            or len(key) > tags.MAX_TAG_KEY
+            or tags.refused_characters(key)
+            or any(not value for value in allowed)
+        ):
+            problems.append(
+                f"requiredTags item {item!r} must be Key or Key=value1|value2 (no commas, a key of at most "
+                f"{tags.MAX_TAG_KEY} letters, digits, spaces or _ . : / + - @, no empty values)"
+            )
+        elif any(len(value) > tags.MAX_TAG_VALUE for value in allowed):
+            longest = max(len(value) for value in allowed)
+            problems.append(
+                f"requiredTags item {item!r}: an allowed value is {longest} characters, more than the "
+                f"{tags.MAX_TAG_VALUE} a tag value may have"
+            )
+    keys = tuple(item.partition("=")[0].strip() for item in required_tags)
+    if _duplicates(keys):
+        problems.append(f"requiredTags names tag key(s) more than once: {_listed(_duplicates(keys))}")
+    for same in tags.keys_equal_but_for_case(keys):
         problems.append(
-            f"requiredTags names tag key(s) more than once: {', '.join(_duplicates(tuple(keys)))}"
+            f"requiredTags names tag keys equal but for case: {', '.join(same)}; the stack's own resources "
+            "must carry both, and IAM, whose roles the stack tags, refuses both on one role (its tag keys "
+            "are case-insensitive)"
         )
     return problems
 
 
-def _own_tag_problems(required_tags: tuple[str, ...], resource_tags: Mapping[str, str]) -> list[str]:
+def _own_tag_problems(
+    required_tags: tuple[str, ...], resource_tags: Mapping[str, str], suffix: str
+) -> list[str]:
     """The stack's own resources are in the required-tags rule's scope: they must pass it too."""
     problems = []
+    from_stack = stack_tags(suffix)
     for item in required_tags:
         key, has_values, values = (part.strip() for part in item.partition("="))
         allowed = [value.strip() for value in values.split("|")] if has_values else []
         value = resource_tags.get(key, "").strip()
+        stack_value = key in from_stack and resource_tags.get(key) == from_stack[key]
+        if not value and stack_value:
+            continue  # an empty environmentSuffix, reported as such
         if not value:
             problems.append(
                 f"resourceTags must set {key!r}: requiredTags requires it, and the stack's own bucket "
                 "and topic would otherwise be reported NON_COMPLIANT"
+            )
+        elif allowed and value not in allowed and stack_value:
+            source = "environmentSuffix" if key == "Environment" else "the stack's own tags"
+            problems.append(
+                f"requiredTags allows {key} only {values}, but the stack tags its resources "
+                f"{key}={value!r} (from {source}): add {key}=<an allowed value> to resourceTags, or allow "
+                f"{value!r}"
             )
         elif allowed and value not in allowed:
             problems.append(

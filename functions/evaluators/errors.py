@@ -13,6 +13,7 @@ class InvalidParameterError(ValueError):
     def __init__(self, parameter: str, problem: str) -> None:
         super().__init__(f"rule parameter {parameter!r}: {problem}")
         self.parameter = parameter
+        self.problem = problem
 
 
 class EvaluationIncompleteError(RuntimeError):

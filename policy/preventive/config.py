@@ -98,8 +98,11 @@ def parameters_for(check: Check, parse: Callable[[Mapping[str, str]], Any], conf
     settings = pack_settings(check.name, config)
     try:
         return parse(check.parameters(settings))
-    except InvalidParameterError as error:
-        raise PackConfigError(f"policy {check.name!r}: {error}") from None
+    except InvalidParameterError as refused:
+        setting = next(p.setting for p in check.rule_parameters if p.name == refused.parameter)
+        raise PackConfigError(
+            f"policy {check.name!r}: {setting}: {refused.problem} (the Config rule's function refuses it too)"
+        ) from None
 
 
 def config_schema() -> dict[str, Any]:

@@ -52,8 +52,8 @@ class CannotCheckAtPreview(UnknownValueError):
 
 
 def rule_check(check: Check) -> RuleCheck[Any]:
-    """The evaluator's definition of a catalogue check (its module is named by the handler)."""
-    module = importlib.import_module(check.handler.rpartition(".")[0])
+    """The evaluator's definition of a catalogue check: its parser and its decision."""
+    module = importlib.import_module(check.function_module)
     rule: RuleCheck[Any] = module.CHECK
     return rule
 

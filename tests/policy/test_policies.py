@@ -104,8 +104,8 @@ def test_missing_optional_inputs_take_the_aws_defaults() -> None:
         ({"requireKms": "yes"}, "requireKms must be true or false, got 'yes'"),
         ({"minBackupRetentionDays": "7d"}, "minBackupRetentionDays must be a whole number"),
         ({"requiredTags": "Owner"}, "requiredTags must be a list of strings"),
-        ({"allowedKmsKeyArns": ["not-a-key"]}, "rule parameter 'kmsKeyArns': not a KMS key or alias ARN"),
-        ({"minBackupRetentionDays": 36}, "rule parameter 'minRetentionDays': expected 1 to 35, got 36"),
+        ({"allowedKmsKeyArns": ["not-a-key"]}, "allowedKmsKeyArns: not a KMS key or alias ARN"),
+        ({"minBackupRetentionDays": 36}, "minBackupRetentionDays: expected 1 to 35, got 36"),
     ],
 )
 def test_malformed_configuration_names_the_key(config: dict[str, object], named: str) -> None:
