@@ -1,18 +1,20 @@
 """AWS Config compliance monitoring across the regions chosen in stack config."""
 
 import pulumi
+from evaluators.exceptions import to_document
 
 from components import naming
 from components.hub import ComplianceHub
-from components.members import MemberAccounts, call_as
+from components.members import MemberAccounts, call_as, member_templates
 from components.package import lambda_archive
 from components.region import RegionalCompliance, RegionalComplianceArgs
 from components.settings import load_settings
 
 settings = load_settings()
+templates = member_templates(settings) if settings.is_organization else None
 hub = ComplianceHub("hub", settings)
-members = MemberAccounts("members", settings, hub) if settings.is_organization else None
-code = lambda_archive()
+members = MemberAccounts("members", settings, hub, templates) if templates is not None else None
+code = lambda_archive(settings.exceptions)
 regions = {
     region: RegionalCompliance(
         f"region-{region}",
@@ -31,6 +33,8 @@ pulumi.export("topicArn", hub.topic.arn)
 pulumi.export("aggregatorName", hub.aggregator.name)
 pulumi.export("aggregatorArn", hub.aggregator.arn)
 pulumi.export("dashboardName", hub.dashboard.dashboard_name)
+# The exceptions as the functions apply them (the report and verify read them from here).
+pulumi.export("exceptions", to_document(settings.exceptions))
 pulumi.export(
     "recording",
     {
@@ -50,6 +54,16 @@ pulumi.export(
             check: {"ruleName": deployed.rule_name, "functionArn": deployed.function_arn}
             for check, deployed in component.checks.items()
         }
+        for region, component in regions.items()
+    },
+)
+pulumi.export(
+    "conformancePacks", {region: component.conformance_packs for region, component in regions.items()}
+)
+pulumi.export(
+    "managedRules",
+    {
+        region: {rule: deployed.output() for rule, deployed in component.managed_rules.items()}
         for region, component in regions.items()
     },
 )

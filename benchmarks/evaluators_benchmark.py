@@ -15,7 +15,13 @@ process, so the wall time at latency L is roughly the bound plus the local CPU t
 Moto lacks GetComplianceDetailsByConfigRule and AWS Backup selections; those calls are answered at
 botocore's before-call hook (and still counted). PutEvaluations goes to moto in test mode.
 
+3. exceptions (``--exceptions 0,200``): the required-tags sweep of one estate (``--exception-estate``
+   resources, 5,000 by default) with each number of exceptions shipped, alternating, median of
+   ``--exception-runs`` handler runs; and the evaluation alone (the swept items through the check and the
+   exception matcher, no AWS call), which is where exceptions cost anything.
+
 Usage: python benchmarks/evaluators_benchmark.py [--sizes 1000,5000] [--latency 0,30] [--runs 15]
+       python benchmarks/evaluators_benchmark.py --skip-cold-start --sizes '' --exceptions 0,200
 """
 
 from __future__ import annotations
@@ -506,6 +512,91 @@ def report_sweeps(sizes: list[int], latencies_ms: list[float]) -> None:
                 print(f"          {by_operation}")
 
 
+# --- exceptions ----------------------------------------------------------------------------------
+
+
+def exception_document(count: int, expires: str) -> list[dict[str, Any]]:
+    """``count`` required-tags exceptions of the kinds a team writes: exact names, name prefixes, ARN
+    globs, id prefixes, and some that match nothing (a fixed or deleted resource)."""
+    patterns = (
+        lambda k: f"bench-bucket-{k}",
+        lambda k: f"arn:aws:sqs:{REGION}:{ACCOUNT}:bench-queue-{k}*",
+        lambda k: f"bench-table-{k}?",
+        lambda k: f"decommissioned-{k}-*",
+        lambda k: f"vol-{k:04x}*",
+    )
+    return [
+        {
+            "id": f"exception-{k}",
+            "check": "required-tags",
+            "resource": patterns[k % len(patterns)](k),
+            "resourceType": None,
+            "regions": [],
+            "accounts": [],
+            "reason": "benchmark",
+            "owner": "benchmark",
+            "ticket": None,
+            "expires": expires,
+        }
+        for k in range(count)
+    ]
+
+
+def report_exceptions(estate: int, counts: list[int], runs: int) -> None:
+    import tempfile
+    from datetime import timedelta
+
+    import boto3
+    from evaluators import excepting, required_tags
+    from evaluators.aws import client, reset_clients
+    from evaluators.check import Target
+    from evaluators.exceptions import utc_today
+    from evaluators.inventory import SweepContext
+    from evaluators.items import ConfigurationItem
+    from moto import mock_aws
+
+    module_name = "evaluators.required_tags"
+    today = utc_today()
+    expires = (today + timedelta(days=100)).isoformat()
+    parameters = required_tags.parse_parameters(CHECK_PARAMETERS[module_name])
+    print(
+        f"\nExceptions: required-tags over {estate} resources in moto (medians of {runs} runs, alternating)"
+    )
+    with tempfile.TemporaryDirectory() as directory, mock_aws(), contextlib.redirect_stdout(io.StringIO()):
+        excepting.DOCUMENT_PATH = Path(directory) / excepting.DOCUMENT_NAME
+        build_estate(required_tags.CHECK.resource_types, estate)
+        reset_clients()
+        boto3.setup_default_session()
+        assert boto3.DEFAULT_SESSION is not None
+        CallCounter(0, {}).install(boto3.DEFAULT_SESSION)  # answers what moto lacks
+        warm_clients(module_name)
+        ctx = SweepContext(REGION, ACCOUNT, "aws")
+        listed = [e for lister in required_tags.CHECK.listers.values() for e in lister(ctx)]
+        items = [e for e in listed if isinstance(e, ConfigurationItem)]
+        target = Target(ACCOUNT, client, fresh=True, today=today)
+        sweep_s: dict[int, list[float]] = {count: [] for count in counts}
+        evaluate_ms: dict[int, list[float]] = {count: [] for count in counts}
+        excepted: dict[int, int] = {}
+        for _ in range(runs):
+            for count in counts:
+                excepting.DOCUMENT_PATH.write_text(json.dumps(exception_document(count, expires)))
+                excepting.container_matcher.cache_clear()
+                started = time.perf_counter()
+                required_tags.handler(scheduled_event(CHECK_PARAMETERS[module_name]), None)
+                sweep_s[count].append(time.perf_counter() - started)
+                evaluate = excepting.excepting_evaluator(required_tags.CHECK, parameters, target)
+                started = time.perf_counter()
+                verdicts = [evaluate(item) for item in items]
+                evaluate_ms[count].append((time.perf_counter() - started) * 1000)
+                excepted[count] = sum(v.annotation.startswith("EXCEPTION ") for v in verdicts)
+        reset_clients()
+    for count in counts:
+        print(
+            f"  {count:>4} exceptions: sweep {statistics.median(sweep_s[count]):6.2f} s; evaluation of "
+            f"{len(items)} items {statistics.median(evaluate_ms[count]):7.1f} ms; {excepted[count]} excepted"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -520,13 +611,22 @@ def main() -> None:
     )
     parser.add_argument("--skip-cold-start", action="store_true", help="only the sweeps")
     parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per cold-start figure")
+    parser.add_argument(
+        "--exceptions", default="", help="comma-separated numbers of exceptions to sweep with, e.g. 0,200"
+    )
+    parser.add_argument("--exception-estate", type=int, default=5000, help="resources of that sweep")
+    parser.add_argument("--exception-runs", type=int, default=5, help="runs per number of exceptions")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     latencies = [float(s) for s in args.latency.split(",") if s.strip()]
+    exception_counts = [int(s) for s in args.exceptions.split(",") if s.strip()]
     print(f"Evaluator benchmark: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs")
     if not args.skip_cold_start:
         report_cold_start(args.runs)
-    report_sweeps(sizes, latencies)
+    if sizes:
+        report_sweeps(sizes, latencies)
+    if exception_counts:
+        report_exceptions(args.exception_estate, exception_counts, args.exception_runs)
 
 
 if __name__ == "__main__":

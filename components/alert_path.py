@@ -1,15 +1,23 @@
 """Delivery of alert events that cannot fail silently: retries, a dead-letter queue and two alarms.
 
 In every region the EventBridge targets on the alert path (the hub's rules to the topic in the primary
-region, the forwarding rules to the primary bus elsewhere) share one retry policy and one SQS
-dead-letter queue. One alarm goes off when any of those rules fails a delivery (AWS/Events
-FailedInvocations, or InvocationsFailedToBeSentToDlq when not even the queue took the event), one when
-a dead letter arrives. Neither alarm depends on the topic: the verify command reads their state and the
-queue.
+region, the forwarding rules to the primary bus elsewhere) share one SQS dead-letter queue. One alarm
+goes off when any of those rules fails a delivery (AWS/Events FailedInvocations, or
+InvocationsFailedToBeSentToDlq when not even the queue took the event), one when a dead letter arrives.
+Neither alarm depends on the topic: the verify command reads their state and the queue.
 
 EventBridge User Guide, "Event retry policy and using dead-letter queues" (eb-rule-dlq.html): by
-default a target is retried for 24 hours, up to 185 times, then the event is dropped; a DLQ keeps it,
-and missing permissions or a missing target go to the DLQ at once, without retries.
+default a target is retried for 24 hours, up to 185 times, with exponential back-off and jitter, then
+the event is dropped; a DLQ keeps it, and missing permissions or a missing target go to the DLQ at once,
+without retries.
+
+Only the topic targets get a retry policy of their own. A target that is an event bus in another Region
+or account takes a dead-letter queue (EventBridge User Guide, "Sending and receiving events between AWS
+Regions", eb-cross-region.html, and "... between AWS accounts", eb-cross-account.html: the rule's target
+is the other bus, with a role; eb-rule-dlq.html: DLQs for targets), but no retry policy is documented
+for it, and aws-cdk's event-bus target leaves it out on purpose
+(packages/aws-cdk-lib/aws-events-targets/lib/event-bus.ts: "Retry policy is not supported for Event bus
+targets"). Such a target is retried as EventBridge does by default, then dead-lettered.
 """
 
 from __future__ import annotations
@@ -23,7 +31,8 @@ import pulumi_aws as aws
 from components import naming, policies
 from components.alerts import AlertKind
 
-# An alert an hour late has missed its purpose; it then waits in the queue and the alarm says so.
+# Topic targets: an alert an hour late has missed its purpose; it then waits in the queue and the alarm
+# says so.
 MAX_EVENT_AGE_SECONDS = 3600
 MAX_RETRY_ATTEMPTS = 20
 # SQS keeps a message at most 14 days (SQS Developer Guide, MessageRetentionPeriod): time to replay it.
@@ -32,12 +41,13 @@ ALARM_PERIOD_SECONDS = 300
 DELIVERY_FAILURE_METRICS = ("FailedInvocations", "InvocationsFailedToBeSentToDlq")
 
 
-
 @dataclass(frozen=True)
 class Delivery:
-    """What every alert-path target carries: pass both to its ``aws.cloudwatch.EventTarget``."""
+    """What every alert-path target carries: pass both to its ``aws.cloudwatch.EventTarget``.
 
-    retry_policy: aws.cloudwatch.EventTargetRetryPolicyArgs
+    ``retry_policy`` is None for targets that are event buses (see the module's docstring)."""
+
+    retry_policy: aws.cloudwatch.EventTargetRetryPolicyArgs | None
     dead_letter_config: aws.cloudwatch.EventTargetDeadLetterConfigArgs
 
 
@@ -70,8 +80,11 @@ def deliver_alerts(
     rules: Mapping[AlertKind, aws.cloudwatch.EventRule],
     add_target: AddTarget,
     child: pulumi.ResourceOptions,
+    to_event_bus: bool,
 ) -> AlertPath:
-    """Gives each rule its target (via ``add_target``) with the region's dead-letter queue, and alarms."""
+    """Gives each rule its target (via ``add_target``) with the region's dead-letter queue, and alarms.
+
+    ``to_event_bus``: the targets are the primary region's event bus, which take no retry policy."""
     queue = aws.sqs.Queue(
         f"{name}-alert-dead-letters",
         name=naming.dead_letter_queue(suffix, region),
@@ -92,7 +105,9 @@ def deliver_alerts(
     # A target may only use its DLQ once the queue lets EventBridge send to it.
     after_policy = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[queue_policy]))
     delivery = Delivery(
-        retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+        retry_policy=None
+        if to_event_bus
+        else aws.cloudwatch.EventTargetRetryPolicyArgs(
             maximum_event_age_in_seconds=MAX_EVENT_AGE_SECONDS, maximum_retry_attempts=MAX_RETRY_ATTEMPTS
         ),
         dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=queue.arn),

@@ -36,17 +36,31 @@ class AlertKind:
 
     # Sources whose name Config derives in organization scope (each account's copy of an org rule).
     renamed_in_organization: bool = False
+    # Also matches the stack's AWS managed rules, by their shared name prefix (components/naming.py).
+    includes_managed_rules: bool = False
 
     def names_in_region(self, suffix: str, region: str, organization: bool = False) -> NameMatchers:
         if organization and self.renamed_in_organization:
-            return _organization_prefixes(suffix, region)
-        return [self.source_name(check.name, suffix, region) for check in CHECKS]
+            return _organization_prefixes(suffix, region) + self._managed(suffix, region, organization)
+        names: NameMatchers = [self.source_name(check.name, suffix, region) for check in CHECKS]
+        return names + self._managed(suffix, region, organization)
 
     def prefixes(self, suffix: str, organization: bool = False) -> NameMatchers:
         """Matches this stack's sources in every region (their names end with the region)."""
         if organization and self.renamed_in_organization:
-            return _organization_prefixes(suffix, "")
-        return [{"prefix": self.source_name(check.name, suffix, "")} for check in CHECKS]
+            return _organization_prefixes(suffix, "") + self._managed(suffix, "", organization)
+        names: NameMatchers = [{"prefix": self.source_name(check.name, suffix, "")} for check in CHECKS]
+        return names + self._managed(suffix, "", organization)
+
+    def _managed(self, suffix: str, region: str, organization: bool) -> NameMatchers:
+        """One prefix for every managed rule, however many there are, so the pattern stays within what
+        EventBridge allows (Amazon EventBridge quotas, "Event pattern size": 2,048 characters by default,
+        adjustable; the provider's EventRule docs: up to 4,096)."""
+        if not self.includes_managed_rules:
+            return []
+        if organization:
+            return [{"prefix": naming.member_managed_rule_prefix(suffix, region)}]
+        return [{"prefix": naming.managed_rule_prefix(suffix, region)}]
 
 
 def _organization_prefixes(suffix: str, region: str) -> NameMatchers:
@@ -72,6 +86,7 @@ NON_COMPLIANT = AlertKind(
         "time": "$.time",
     },
     renamed_in_organization=True,
+    includes_managed_rules=True,
     template=json.dumps(
         "NON_COMPLIANT: <resourceType> <resourceId> in account <account>, region <region>, "
         "fails Config rule <rule> (<time>). <annotation>"

@@ -72,6 +72,9 @@ class Check:
     def function_module(self) -> str:
         """The evaluator module (under functions/) whose ``CHECK`` the handler runs."""
         return self.handler.rpartition(".")[0]
+    # This project's claim, not AWS's: the check covers what these AWS managed rules check, so it supports
+    # the framework controls AWS maps to them (components/frameworks.py, docs/frameworks.md).
+    equivalent_managed_rules: tuple[str, ...]
 
 
 def _flag(value: bool) -> str:
@@ -112,6 +115,14 @@ ENCRYPTION = Check(
             "kmsKeyArns", "allowedKmsKeyArns", lambda settings: ",".join(settings.allowed_kms_key_arns)
         ),
     ),
+    equivalent_managed_rules=(
+        "ENCRYPTED_VOLUMES",
+        "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
+        "RDS_STORAGE_ENCRYPTED",
+        "DYNAMODB_TABLE_ENCRYPTION_ENABLED",
+        "EFS_ENCRYPTED_CHECK",
+        "SNS_ENCRYPTED_KMS",
+    ),
 )
 
 REQUIRED_TAGS = Check(
@@ -144,6 +155,7 @@ REQUIRED_TAGS = Check(
     rule_parameters=(
         RuleParameter("requiredTags", "requiredTags", lambda settings: ",".join(settings.required_tags)),
     ),
+    equivalent_managed_rules=("REQUIRED_TAGS",),
 )
 
 BACKUP = Check(
@@ -185,6 +197,14 @@ BACKUP = Check(
             "checkReadReplicas", "checkReadReplicas", lambda settings: _flag(settings.check_read_replicas)
         ),
     ),
+    equivalent_managed_rules=(
+        "DB_INSTANCE_BACKUP_ENABLED",
+        "DYNAMODB_PITR_ENABLED",
+        "EBS_IN_BACKUP_PLAN",
+        "EFS_IN_BACKUP_PLAN",
+        "RDS_IN_BACKUP_PLAN",
+        "DYNAMODB_IN_BACKUP_PLAN",
+    ),
 )
 
 CHECKS: tuple[Check, ...] = (ENCRYPTION, REQUIRED_TAGS, BACKUP)
@@ -207,8 +227,15 @@ def recorded_resource_types() -> tuple[str, ...]:
 
 
 def recorded_types_in_region(settings: Settings, is_primary: bool) -> tuple[str, ...]:
-    """The explicit resource types a recorder records in one region (not with recordAllResourceTypes)."""
-    resource_types = {*recorded_resource_types(), *settings.extra_resource_types}
+    """The explicit resource types a recorder records in one region (not with recordAllResourceTypes):
+    the checks' types, the extra ones, and those of the managed rules that run in the region."""
+    managed_types = {
+        resource_type
+        for rule in settings.managed_rules
+        if is_primary or not rule.rule.is_global
+        for resource_type in rule.scope_types
+    }
+    resource_types = {*recorded_resource_types(), *settings.extra_resource_types, *managed_types}
     if is_primary:
         resource_types |= set(GLOBAL_RESOURCE_TYPES)
     else:

@@ -8,7 +8,7 @@ aws-cloudwatch renders the same way, lib/private/rendering.ts); the widget's own
 Limits (CloudWatch API Reference, "Dashboard Body Structure and Syntax": 0 to 500 widgets; CloudWatch
 User Guide, "CloudWatch service quotas": up to 500 metrics per widget and 2,500 per dashboard). The
 widget count does not grow with the regions (one row per check plus one for the alert path); the metrics
-per widget do, at most two per region (the alert path's two rule kinds).
+per widget do, at most two per region (non-compliant and excepted; the alert path's two rule kinds).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from evaluators.metrics import COUNT_METRICS, EXCEPTED_METRIC, NAMESPACE
+from evaluators.verdicts import Compliance
 
 from components import naming
 from components.alerts import ALERT_KINDS
@@ -25,9 +27,10 @@ from components.catalog import CHECKS
 from components.settings import Settings
 
 # The namespace and metrics the periodic sweeps write in Embedded Metric Format (one summary record per
-# check per sweep, dimension Check).
-COMPLIANCE_NAMESPACE = "ConfigCompliance"
-NON_COMPLIANT_METRIC = "NonCompliant"
+# check per sweep, dimension Check; functions/evaluators/metrics.py). Excepted results are posted
+# COMPLIANT, so only this graph shows, beside the non-compliant ones, how many an exception covers.
+COMPLIANCE_NAMESPACE = NAMESPACE
+NON_COMPLIANT_METRIC = COUNT_METRICS[Compliance.NON_COMPLIANT]
 
 # Seconds per datapoint of the service metrics (Lambda, EventBridge, SQS, SNS).
 SERVICE_PERIOD = 300
@@ -69,10 +72,11 @@ def _check_widgets(check: str, settings: Settings) -> list[Widget]:
     functions = {region: naming.function(check, suffix, region) for region in settings.regions}
     return [
         _graph(
-            f"{check}: NON_COMPLIANT resources, by region",
+            f"{check}: NON_COMPLIANT and excepted resources, by region",
             [
-                _metric(COMPLIANCE_NAMESPACE, NON_COMPLIANT_METRIC, {"Check": check}, region, region)
+                _metric(COMPLIANCE_NAMESPACE, name, {"Check": check}, region, f"{region} {label}")
                 for region in settings.regions
+                for name, label in ((NON_COMPLIANT_METRIC, "non-compliant"), (EXCEPTED_METRIC, "excepted"))
             ],
             # A period is one sweep interval; Maximum keeps a repeated sweep from being counted twice. In
             # organization scope every account's sweep writes the same metric: their Sum is the total.

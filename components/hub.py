@@ -7,7 +7,9 @@ topic and the rules that feed it, and the aggregator over every configured regio
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -18,6 +20,7 @@ from components.alerts import ALERT_KINDS, AlertKind
 from components.catalog import CHECKS, Check
 from components.dashboard import compliance_dashboard
 from components.provider import regional_provider
+from components.rule_scope import rule_excluded_accounts
 from components.settings import ARCHIVE_TRANSITION_DAYS, Settings
 
 ORGANIZATION_AGGREGATOR_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSConfigRoleForOrganizations"
@@ -58,19 +61,15 @@ class ComplianceHub(pulumi.ComponentResource):
         # Organization scope: the organization every member account belongs to (DescribeOrganization works
         # from the management account and from a delegated administrator alike).
         self.organization_id: pulumi.Output[str] | None = None
-        # The accounts the organization rules skip: the setting's, and from a delegated administrator the
-        # management account too. Organization rules reach every account of the organization (Config API
-        # Reference, PutOrganizationConfigRule), but StackSets never deploy to the management account
-        # (CloudFormation API Reference, DeploymentTargets): it would get a rule with no member role.
+        # The accounts the organization rules skip (components/rule_scope.py), read from AWS Organizations
+        # at every deployment; they feed only the rules' excluded_accounts, which updates in place.
         self.rule_excluded_accounts: pulumi.Output[list[str]] = pulumi.Output.from_input([])
         if settings.is_organization:
-            organization = aws.organizations.get_organization_output(
-                opts=pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
-            )
+            read = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
+            organization = aws.organizations.get_organization_output(opts=read)
             self.organization_id = organization.id
-            management = [organization.master_account_id] if settings.delegated_administrator else []
-            self.rule_excluded_accounts = pulumi.Output.all(*settings.excluded_accounts, *management).apply(
-                lambda accounts: list(dict.fromkeys(accounts))
+            self.rule_excluded_accounts = _rule_excluded_accounts(
+                settings, organization, self.account_id, read
             )
         # With member recorders, their Config roles deliver to the bucket with the key.
         members = (
@@ -356,11 +355,7 @@ class ComplianceHub(pulumi.ComponentResource):
         topic_policy = aws.sns.TopicPolicy(
             f"{name}-alerts-policy",
             arn=self.topic.arn,
-            policy=pulumi.Output.json_dumps(
-                policies.alert_topic_policy(
-                    self.topic.arn, self.account_id, [rule.arn for rule in rules.values()]
-                )
-            ),
+            policy=pulumi.Output.json_dumps(policies.alert_topic_policy(self.topic.arn)),
             opts=child,
         )
 
@@ -383,4 +378,47 @@ class ComplianceHub(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[topic_policy])),
             )
 
-        return deliver_alerts(name, suffix, settings.primary_region, rules, to_topic, child)
+        return deliver_alerts(
+            name, suffix, settings.primary_region, rules, to_topic, child, to_event_bus=False
+        )
+
+
+def _rule_excluded_accounts(
+    settings: Settings,
+    organization: pulumi.Output[aws.organizations.GetOrganizationResult],
+    hub_account: pulumi.Output[str],
+    read: pulumi.InvokeOutputOptions,
+) -> pulumi.Output[list[str]]:
+    """Every account of the organization (get_organization: DescribeOrganization, ListAccounts and more)
+    and of each member OU with the OUs below it (get_organizational_unit_descendant_accounts:
+    ListAccountsForParent and ListOrganizationalUnitsForParent, recursively; terraform-provider-aws,
+    internal/service/organizations/organizational_unit_descendant_accounts_data_source.go). AWS
+    Organizations answers these from the management account or a delegated administrator (AWS Organizations
+    API Reference, ListAccounts)."""
+    units = list(settings.member_organizational_units)
+    descendants = aws.organizations.get_organizational_unit_descendant_accounts_output
+    unit_accounts = [descendants(parent_id=unit, opts=read).accounts for unit in units]
+    delegated = settings.delegated_administrator
+
+    def excluded(found: list[Any]) -> list[str]:
+        organization_accounts, management, hub, *per_unit = found
+        return rule_excluded_accounts(
+            organization_accounts=[_account_id(account) for account in organization_accounts],
+            unit_accounts={
+                unit: [_account_id(account) for account in accounts]
+                for unit, accounts in zip(units, per_unit, strict=True)
+            },
+            excluded_accounts=list(settings.excluded_accounts),
+            hub_account=hub,
+            management_account=management if delegated else None,
+        )
+
+    return pulumi.Output.all(
+        organization.accounts, organization.master_account_id, hub_account, *unit_accounts
+    ).apply(excluded)
+
+
+def _account_id(account: Any) -> str:
+    """An account of an invoke's result list: the SDK (pulumi 3.272) hands the nested results of an
+    output-form invoke over as mappings, not as the generated result classes."""
+    return str(account["id"] if isinstance(account, Mapping) else account.id)

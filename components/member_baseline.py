@@ -10,7 +10,13 @@ IAM is global and a StackSet has one template for all its regions:
 - ``member_regional_template``, deployed in every configured region: the recorder and delivery channel
   to the hub's bucket (with manageMemberRecorders; global types recorded in the primary region only,
   decided in-template by the ``IsPrimaryRegion`` condition), and the rule that forwards this stack's
-  NON_COMPLIANT compliance changes to the hub's primary bus, with retries and a dead-letter queue.
+  NON_COMPLIANT compliance changes to the hub's primary bus, with a dead-letter queue.
+
+Neither template creates anything in the hub account or in ``excludedAccounts``: the StackSets target whole
+OUs (components/members.py), and the templates' ``SkippedAccount`` condition leaves such an account only a
+``AWS::CloudFormation::WaitConditionHandle`` placeholder (a stack needs at least one resource; the handle
+has no properties and creates nothing outside CloudFormation). Changing the exclusions changes the
+template, which CloudFormation applies to every stack instance in place (UpdateStackSet).
 
 Every name comes from ``components.naming`` and every action from the catalogue. A name that holds the
 region or account is built by passing the CloudFormation placeholder (``${AWS::Region}``) to the naming
@@ -25,7 +31,7 @@ from typing import Any
 import pulumi
 
 from components import naming, policies
-from components.alert_path import DEAD_LETTER_RETENTION_SECONDS, MAX_EVENT_AGE_SECONDS, MAX_RETRY_ATTEMPTS
+from components.alert_path import DEAD_LETTER_RETENTION_SECONDS
 from components.alerts import NON_COMPLIANT
 from components.catalog import CHECKS, EVALUATOR_PERMISSIONS, recorded_types_in_region
 from components.settings import Settings
@@ -41,6 +47,12 @@ REGION = "${AWS::Region}"
 ACCOUNT = "${AWS::AccountId}"
 HUB_ACCOUNT = "${" + HUB_ACCOUNT_PARAMETER + "}"
 IS_PRIMARY_REGION = "IsPrimaryRegion"
+# The account gets the baseline (MEMBER_ACCOUNT) or only the placeholder (SKIPPED_ACCOUNT).
+MEMBER_ACCOUNT = "MemberAccount"
+SKIPPED_ACCOUNT = "SkippedAccount"
+PLACEHOLDER = "SkippedAccountPlaceholder"
+# CloudFormation Template Reference, condition functions: Fn::Or takes two to ten conditions.
+MAX_OR_CONDITIONS = 10
 
 # CloudFormation API Reference, CreateStackSet: TemplateBody is at most 51,200 bytes (also in botocore's
 # cloudformation model, CreateStackSetInput.TemplateBody documentation).
@@ -122,12 +134,15 @@ def member_roles_template(settings: Settings, manage_member_recorders: bool) -> 
             },
         }
     return _substituted(
-        {
-            "AWSTemplateFormatVersion": "2010-09-09",
-            "Description": f"Config compliance ({suffix}): member account roles",
-            "Parameters": _parameters(manage_member_recorders),
-            "Resources": resources,
-        }
+        _for_member_accounts_only(
+            {
+                "AWSTemplateFormatVersion": "2010-09-09",
+                "Description": f"Config compliance ({suffix}): member account roles",
+                "Parameters": _parameters(manage_member_recorders),
+                "Resources": resources,
+            },
+            settings,
+        )
     )
 
 
@@ -152,7 +167,49 @@ def member_regional_template(settings: Settings, manage_member_recorders: bool) 
     }
     if conditions:
         template["Conditions"] = conditions
-    return _substituted(template)
+    return _substituted(_for_member_accounts_only(template, settings))
+
+
+def _for_member_accounts_only(template: Template, settings: Settings) -> Template:
+    """Every resource only where ``MemberAccount`` holds; the placeholder where ``SkippedAccount`` does.
+
+    ``SkippedAccount``: the account is the hub (the ``HubAccountId`` parameter; a delegated administrator
+    may sit in a member OU, and its own resources carry these names) or one of ``excludedAccounts``
+    (literals in the template). Only ``Ref`` and condition functions are used: the CloudFormation User
+    Guide (Template Reference, condition functions, "Supported functions") allows in ``Fn::Equals`` and
+    ``Fn::Or`` only ``Fn::FindInMap``, ``Ref`` and other condition functions, so ``Fn::Split`` or
+    ``Fn::Join`` on a list parameter would be outside what is documented. ``Fn::Contains`` works only
+    in the Rules section.
+    """
+    account = {"Ref": "AWS::AccountId"}
+    skipped = [
+        {"Fn::Equals": [account, {"Ref": HUB_ACCOUNT_PARAMETER}]},
+        *({"Fn::Equals": [account, excluded]} for excluded in sorted(set(settings.excluded_accounts))),
+    ]
+    conditions = {
+        **template.get("Conditions", {}),
+        SKIPPED_ACCOUNT: _any_of(skipped),
+        MEMBER_ACCOUNT: {"Fn::Not": [{"Condition": SKIPPED_ACCOUNT}]},
+    }
+    resources = {
+        logical_id: {**resource, "Condition": MEMBER_ACCOUNT}
+        for logical_id, resource in template["Resources"].items()
+    }
+    resources[PLACEHOLDER] = {
+        "Type": "AWS::CloudFormation::WaitConditionHandle",
+        "Condition": SKIPPED_ACCOUNT,
+    }
+    return {**template, "Conditions": conditions, "Resources": resources}
+
+
+def _any_of(conditions: list[Any]) -> Any:
+    """True when any of the conditions is: one condition as it is, more in Fn::Or trees of at most ten."""
+    if len(conditions) == 1:
+        return conditions[0]
+    if len(conditions) <= MAX_OR_CONDITIONS:
+        return {"Fn::Or": conditions}
+    size = -(-len(conditions) // MAX_OR_CONDITIONS)
+    return _any_of([_any_of(conditions[i : i + size]) for i in range(0, len(conditions), size)])
 
 
 def evaluator_trust(suffix: str) -> policies.Document:
@@ -328,10 +385,8 @@ def _forwarding(settings: Settings) -> dict[str, Any]:
                         "Id": "hub-event-bus",
                         "Arn": policies.default_bus_arn(settings.primary_region, HUB_ACCOUNT),
                         "RoleArn": role_arn(ACCOUNT, naming.alert_forwarder_role(suffix)),
-                        "RetryPolicy": {
-                            "MaximumEventAgeInSeconds": MAX_EVENT_AGE_SECONDS,
-                            "MaximumRetryAttempts": MAX_RETRY_ATTEMPTS,
-                        },
+                        # No RetryPolicy: a target that is an event bus takes a dead-letter queue only
+                        # (sources in components/alert_path.py).
                         "DeadLetterConfig": {"Arn": {"Fn::GetAtt": ["AlertDeadLetterQueue", "Arn"]}},
                     }
                 ],

@@ -87,6 +87,28 @@ def member_config_rule_prefix(check: str, suffix: str, region: str) -> str:
     return f"{ORGANIZATION_RULE_PREFIX}{config_rule(check, suffix, region)}" + ("-" if region else "")
 
 
+# AWS managed rules share one name prefix per stack, so the alert rules match them all with one prefix (an
+# EventBridge pattern is at most 2,048 characters by default: a list of every rule would outgrow it). The
+# double hyphen after the suffix cannot occur inside a suffix (SUFFIX_PATTERN), so one stack's prefix never
+# matches another stack's rules; the hyphen after the region likewise keeps regions apart.
+MANAGED_RULE_WORD = "managed"
+
+
+def managed_rule_prefix(suffix: str, region: str) -> str:
+    """The start of the name of every managed rule of this stack (``region`` empty: in any region)."""
+    return f"{MANAGED_RULE_WORD}-{suffix}--" + (f"{region}-" if region else "")
+
+
+def managed_rule(name: str, suffix: str, region: str) -> str:
+    """An AWS managed rule's Config rule (or organization rule) name; ``name`` is the user's short name."""
+    return f"{managed_rule_prefix(suffix, region)}{name}"
+
+
+def member_managed_rule_prefix(suffix: str, region: str) -> str:
+    """The start of the name each account's copy of this stack's organization managed rules has."""
+    return f"{ORGANIZATION_RULE_PREFIX}{managed_rule_prefix(suffix, region)}"
+
+
 def forward_rule(kind: str, suffix: str, region: str) -> str:
     return f"config-{kind}-fwd-{suffix}-{region}"
 

@@ -1,14 +1,23 @@
-"""The evaluators' Lambda archive: the Python sources under ``functions/``, nothing else.
+"""The evaluators' Lambda archive: the Python sources under ``functions/`` and the stack's exceptions.
 
 Only ``.py`` files outside tests and caches go in, so the archive (and its hash) changes only when the
-code does, not when a test run leaves bytecode behind.
+code does, not when a test run leaves bytecode behind. The exceptions travel as a JSON document in the
+archive (``evaluators/exceptions.json``): rule InputParameters (1,024 characters) and Lambda environment
+variables (4 KB) are too small for them. The document is part of the archive's contents, so a change of
+the list changes the archive and every function is redeployed with it: the engine compares archives by
+the SHA-256 hash of their contents (pulumi/pulumi sdk/go/common/resource/archive/archive.go, ``Archive.Hash``
+and ``Archive.Equals``).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import pulumi
+from evaluators.excepting import DOCUMENT_NAME
+from evaluators.exceptions import ResourceException, to_document
 
 from components import FUNCTIONS_ROOT
 
@@ -27,7 +36,19 @@ def archive_files(root: Path = FUNCTIONS_ROOT) -> list[Path]:
     return sorted(files)
 
 
-def lambda_archive(root: Path = FUNCTIONS_ROOT) -> pulumi.AssetArchive:
-    return pulumi.AssetArchive(
-        {path.as_posix(): pulumi.FileAsset(str(root / path)) for path in archive_files(root)}
-    )
+EXCEPTIONS_PATH = f"evaluators/{DOCUMENT_NAME}"
+
+
+def exceptions_document(exceptions: Iterable[ResourceException]) -> str:
+    """The shipped document: stable text for one list, so an unchanged list leaves the archive as it is."""
+    return json.dumps(to_document(exceptions), indent=1, sort_keys=True) + "\n"
+
+
+def lambda_archive(
+    exceptions: Iterable[ResourceException] = (), root: Path = FUNCTIONS_ROOT
+) -> pulumi.AssetArchive:
+    assets: dict[str, pulumi.Asset | pulumi.Archive] = {
+        path.as_posix(): pulumi.FileAsset(str(root / path)) for path in archive_files(root)
+    }
+    assets[EXCEPTIONS_PATH] = pulumi.StringAsset(exceptions_document(exceptions))
+    return pulumi.AssetArchive(assets)

@@ -294,8 +294,17 @@ def alert_forwarder_policy(primary_bus_arn: Text) -> Document:
     )
 
 
-def alert_topic_policy(topic_arn: Text, account_id: Text, alert_rule_arns: Sequence[Text]) -> Document:
-    """Only this account's alert rules may publish, and only over TLS."""
+def alert_topic_policy(topic_arn: Text) -> Document:
+    """EventBridge may publish, with no Condition; nothing may publish without TLS.
+
+    EventBridge User Guide, "Using resource-based policies for Amazon EventBridge" > "Amazon SNS
+    permissions" (eb-use-resource-based.html#eb-sns-permissions): "You can't use `Condition` blocks in
+    Amazon SNS topic policies for EventBridge." Its example statement is exactly this one. A condition
+    EventBridge does not satisfy would lose every alert (FailedInvocations, then the dead-letter queue);
+    without one, a rule in another account that knows the topic's ARN could publish here too, which is
+    spam bounded to this topic (docs/verify.md, "Who may publish to the alert topic"). The deny does not
+    gate the allow: it refuses requests without TLS, whoever sends them.
+    """
     return _document(
         {
             "Sid": "AlertRulePublishes",
@@ -303,10 +312,6 @@ def alert_topic_policy(topic_arn: Text, account_id: Text, alert_rule_arns: Seque
             "Principal": {"Service": "events.amazonaws.com"},
             "Action": "sns:Publish",
             "Resource": topic_arn,
-            "Condition": {
-                "StringEquals": {"aws:SourceAccount": account_id},
-                "ArnEquals": {"aws:SourceArn": list(alert_rule_arns)},
-            },
         },
         _deny_insecure_transport("sns:Publish", topic_arn),
     )

@@ -12,7 +12,9 @@ from components import naming, policies
 from components.alert_path import AlertPath, Delivery, deliver_alerts
 from components.alerts import ALERT_KINDS, AlertKind
 from components.catalog import CHECKS, Check, recorded_types_in_region
+from components.conformance_pack_deployment import deploy_conformance_packs
 from components.hub import ComplianceHub
+from components.managed_rule_deployment import deploy_managed_rules
 from components.members import MemberAccounts
 from components.provider import regional_provider
 from components.settings import Settings
@@ -91,6 +93,14 @@ class RegionalCompliance(pulumi.ComponentResource):
         self.checks = {
             check.name: self._deploy_check(name, check, args, recording_started, child) for check in CHECKS
         }
+        member_baseline = list(args.members.regional_instances) if args.members is not None else []
+        self.conformance_packs = deploy_conformance_packs(
+            name, args.region, settings, args.hub, [*recording_started, *member_baseline], child
+        )
+        members_in_region = list(args.members.regional_instances) if args.members is not None else []
+        self.managed_rules = deploy_managed_rules(
+            name, args.region, settings, args.hub, [*recording_started, *members_in_region], child
+        )
         if not settings.is_organization:
             # Config's guide: an individual-account aggregator collects from a source region only once that
             # region authorizes the aggregator's account and region, its own account included ("Authorizing
@@ -321,4 +331,4 @@ class RegionalCompliance(pulumi.ComponentResource):
                 opts=opts,
             )
 
-        return deliver_alerts(name, suffix, args.region, rules, to_primary_bus, child)
+        return deliver_alerts(name, suffix, args.region, rules, to_primary_bus, child, to_event_bus=True)

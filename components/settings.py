@@ -16,8 +16,12 @@ import boto3
 import botocore.model
 import botocore.session
 import pulumi
+from evaluators.exceptions import ResourceException
 
 from components import naming, tags
+from components.conformance_packs import ConformancePack, read_conformance_packs
+from components.exception_settings import DEFAULT_MAX_EXCEPTION_DAYS, exception_warnings, read_exceptions
+from components.managed_rule_settings import ManagedRuleSetting, read_managed_rules
 from components.rule_parameters import rule_parameter_problems
 
 NAMESPACE = "config-compliance"
@@ -96,6 +100,9 @@ ORGANIZATIONAL_UNIT_PATTERN = re.compile(
 ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")
 # Config API Reference, PutOrganizationConfigRule: ExcludedAccounts holds at most 1000 account ids.
 MAX_EXCLUDED_ACCOUNTS = 1000
+# CloudFormation API Reference, CreateStackInstances and UpdateStackSet: "The maximum number of
+# organizational unit (OUs) supported by a ... operation is 50."
+MAX_MEMBER_ORGANIZATIONAL_UNITS = 50
 
 # An email subscription's endpoint is a bare address (SNS API Reference, Subscribe: "For the email
 # protocol, the endpoint is an email address"): no "mailto:", no display name or angle brackets.
@@ -146,6 +153,13 @@ class Settings:
     excluded_accounts: tuple[str, ...]
     manage_member_recorders: bool
     delegated_administrator: bool
+    # Resources that may stay non-compliant, each until its expiry (docs/exceptions.md).
+    exceptions: tuple[ResourceException, ...]
+    max_exception_days: int
+    # docs/conformance-packs.md; not declared in Pulumi.yaml (a list of objects), so the default is here.
+    conformance_packs: tuple[ConformancePack, ...] = ()
+    # docs/managed-rules.md; not declared in Pulumi.yaml (a list of objects), so the default is here.
+    managed_rules: tuple[ManagedRuleSetting, ...] = ()
 
     @property
     def is_organization(self) -> bool:
@@ -283,6 +297,10 @@ KNOWN_KEYS = (
     "excludedAccounts",
     "manageMemberRecorders",
     "delegatedAdministrator",
+    "exceptions",
+    "maxExceptionDays",
+    "conformancePacks",
+    "managedRules",
 )
 
 
@@ -295,6 +313,24 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
     regions = read.string_list("regions", DEFAULT_REGIONS)
     primary = read.string("primaryRegion") or (regions[0] if regions else "")
     suffix = read.string("environmentSuffix") or ""
+    scope = read.string("scope", ACCOUNT_SCOPE) or ""
+    max_exception_days = read.integer("maxExceptionDays", DEFAULT_MAX_EXCEPTION_DAYS)
+    exceptions = read_exceptions(
+        raw, regions=regions, organization=scope == ORGANIZATION_SCOPE, max_days=max_exception_days
+    )
+    problems.extend(exceptions.problems)
+    packs, pack_problems = read_conformance_packs(
+        raw.get("conformancePacks"), suffix, regions, scope == ORGANIZATION_SCOPE
+    )
+    problems.extend(pack_problems)
+    managed_rules, managed_rule_problems = read_managed_rules(
+        raw.get("managedRules"),
+        suffix=suffix,
+        regions=regions,
+        primary_region=primary,
+        is_organization=read.string("scope", ACCOUNT_SCOPE) == ORGANIZATION_SCOPE,
+    )
+    problems.extend(managed_rule_problems)
     settings = Settings(
         regions=regions,
         primary_region=primary,
@@ -316,11 +352,15 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
         require_backup_plan=read.boolean("requireBackupPlan", True),
         check_read_replicas=read.boolean("checkReadReplicas", False),
         resource_tags={**stack_tags(suffix), **read.tags("resourceTags")},
-        scope=read.string("scope", ACCOUNT_SCOPE) or "",
+        scope=scope,
         member_organizational_units=read.string_list("memberOrganizationalUnits", ()),
         excluded_accounts=read.string_list("excludedAccounts", ()),
         manage_member_recorders=read.boolean("manageMemberRecorders", True),
         delegated_administrator=read.boolean("delegatedAdministrator", False),
+        exceptions=exceptions.exceptions,
+        max_exception_days=max_exception_days,
+        conformance_packs=packs,
+        managed_rules=managed_rules,
     )
     problems.extend(_validate(settings, frozenset(read.unreadable)))
     problems.extend(_scope_problems(settings, frozenset(read.unreadable)))
@@ -540,6 +580,11 @@ def _scope_problems(s: Settings, unreadable: frozenset[str]) -> list[str]:
             f"resourceTags must give {_listed(untagged)} a value with scope organization: CloudFormation, "
             "which deploys the member baseline, refuses empty tag values"
         )
+    if len(units) > MAX_MEMBER_ORGANIZATIONAL_UNITS:
+        problems.append(
+            f"memberOrganizationalUnits lists {len(units)} OUs; a StackSet operation takes at most "
+            f"{MAX_MEMBER_ORGANIZATIONAL_UNITS}: list a parent OU that holds them (the root r-... holds all)"
+        )
     bad_accounts = [account for account in s.excluded_accounts if not ACCOUNT_ID_PATTERN.match(account)]
     if bad_accounts:
         problems.append(
@@ -645,6 +690,7 @@ def settings_warnings(s: Settings) -> list[str]:
             f"regions {', '.join(opt_in)} must be enabled in the account first (opt-in regions); "
             "deploying to a region that is not enabled fails"
         )
+    warnings.extend(exception_warnings(s.exceptions))
     return warnings
 
 

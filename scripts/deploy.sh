@@ -21,4 +21,4 @@ pulumi install
 pulumi stack select --create "$stack"
 pulumi up --stack "$stack" "$@"
 echo
-echo "Next: 'source scripts/pulumi-env.sh' in your shell, then 'python -m verification --stack ${stack}'."
+echo "Next: 'source scripts/pulumi-env.sh' in your shell, then 'venv/bin/python -m verification --stack ${stack}'."

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every offline check on a fresh machine: creates .venv, installs the development requirements,
 # then lint, type checks, and the test suite (unit, mocks, moto, moto_server over HTTP, the HTML report
-# in headless Chromium) with coverage.
+# in headless Chromium) with coverage; then the infra tests again on the lowest versions of the runtime
+# requirements (scripts/test-floors.sh, in .venv-floor).
 # Chromium comes from Debian's `chromium` package: installed here when running as root with apt-get
 # (CI), otherwise the browser test is skipped with the reason. Live tests against a deployed stack run
 # only when CONFIG_COMPLIANCE_OUTPUTS and AWS credentials are set.
@@ -23,3 +24,5 @@ python3 -m venv .venv
 .venv/bin/mypy components functions verification policy
 .venv/bin/coverage run -m pytest "$@"
 .venv/bin/coverage report
+
+bash ./scripts/test-floors.sh

@@ -2,14 +2,19 @@
 
 Per region: the recorder records, the delivery channel's last delivery to the bucket succeeded, and
 every rule exists, invokes the stack's function and has evaluated within twice its frequency, and
-the alert path delivered everything in the last 24 hours. In the primary region: every aggregator
-source reports SUCCEEDED, and the alert topic has a confirmed subscription. A failed AWS call fails its
-own check only, marked as "could not check" (it says nothing about the stack).
+the alert path delivered everything in the last 24 hours. Each AWS managed rule of the stack is active,
+runs its identifier and evaluates as its trigger needs: a periodic one within twice its frequency, a
+change-triggered one only not failing (nothing may have changed for days). Each conformance pack is
+deployed and every rule Config lists for it evaluates so. In the primary region: every aggregator
+source reports SUCCEEDED, and the alert topic has a confirmed subscription. Last, the stack's listed
+exceptions (its outputs, no AWS call): none expired (FAIL), none expiring within 14 days (WARN). A failed
+AWS call fails its own check only, marked as "could not check" (it says nothing about the stack).
 
 In organization scope the rules are organization rules: per region and rule, one line for its
 deployment to the accounts (verification/organization.py) and one for the hub account's own copy, which
-must evaluate like an account-scope rule; per StackSet, one line for its stack instances; and the
-aggregator's sources are checked per account and region.
+must evaluate like an account-scope rule; one line for the organization's accounts (each in the member OUs
+or skipped by the rules); per StackSet, one line for its stack instances; and the aggregator's sources are
+checked per account and region.
 """
 
 from __future__ import annotations
@@ -19,12 +24,31 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from components.managed_rules import MANAGED_RULES
 from components.naming import ORGANIZATION_RULE_PREFIX
 from verification.alert_path import check_alert_path
 from verification.clients import AwsClient, ClientFactory
-from verification.organization import check_organization_rule, check_stack_set
-from verification.outputs import FREQUENCY_HOURS, RegionRecording, RuleOutput, StackOutputs
+from verification.exception_review import check_exceptions
+from verification.organization import (
+    check_member_accounts,
+    check_organization_conformance_pack,
+    check_organization_managed_rule,
+    check_organization_rule,
+    check_stack_set,
+)
+from verification.outputs import FREQUENCY_HOURS, ManagedRuleOutput, RegionRecording, RuleOutput, StackOutputs
 from verification.results import AWS_CALL_ERRORS, CheckResult, Finding, Verdict, describe_error, error_code
+
+# ConformancePackState values of a deployed pack (Config API Reference, ConformancePackStatusDetail; the
+# enum in botocore's Config model): CREATE_COMPLETE, UPDATE_COMPLETE. The others are in progress or failed.
+PACK_DEPLOYED = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+# A periodic rule without MaximumExecutionFrequency runs every 24 hours (Config API Reference, ConfigRule:
+# "By default, rules with a periodic trigger are evaluated every 24 hours").
+DEFAULT_PERIODIC_FREQUENCY = "TwentyFour_Hours"
+# DescribeConfigRules takes at most 25 rule names (botocore's Config model).
+RULE_NAMES_PER_CALL = 25
+# At most this many failing rules of a pack are named in its line; the rest are counted.
+NAMED_AT_MOST = 10
 
 # Delivery infos that describe deliveries to the bucket (the stream one goes to an SNS topic).
 _BUCKET_DELIVERIES = {
@@ -62,6 +86,8 @@ def verify(
                 continue
             hub_copy = partial(check_hub_copy, config, hub_copies, rule, frequency, now)
             yield _run(region, f"rule {rule.check}", hub_copy)
+        yield from _managed_rules(outputs, region, config, hub_copies, now)
+        yield from _conformance_packs(outputs, region, config, now)
         topic_name = outputs.topic_name if region == outputs.topic_region else None
         alert_path = partial(
             check_alert_path,
@@ -82,6 +108,15 @@ def verify(
     )
     yield _run(primary, "aggregator", aggregator)
     if organization is not None:
+        member_accounts = partial(
+            check_member_accounts,
+            clients("organizations", primary),
+            organization.member_organizational_units,
+            organization.excluded_accounts,
+            outputs.account_id,
+            stack,
+        )
+        yield _run(primary, "member accounts", member_accounts)
         # The StackSets live in the primary region, with the hub's other resources.
         cloudformation = clients("cloudformation", primary)
         for name in organization.stack_sets:
@@ -90,6 +125,39 @@ def verify(
     sns = clients("sns", outputs.topic_region)
     subscriptions = partial(check_topic, sns, outputs.topic_arn, stack)
     yield _run(outputs.topic_region, "alert subscriptions", subscriptions)
+    verdict, message = check_exceptions(outputs.exceptions, now.astimezone(UTC).date(), stack)
+    yield CheckResult(verdict, primary, "exceptions", message)
+
+
+def _managed_rules(
+    outputs: StackOutputs, region: str, config: AwsClient, hub_copies: HubRuleCopies, now: datetime
+) -> Iterator[CheckResult]:
+    organization = outputs.organization
+    frequency = outputs.evaluation_frequency
+    for rule in outputs.managed_rules.get(region, ()):
+        check = f"managed rule {rule.name}"
+        if organization is None:
+            yield _run(region, check, partial(check_managed_rule, config, rule, frequency, now))
+            continue
+        excluded = organization.excluded_accounts
+        organization_rule = partial(check_organization_managed_rule, config, rule, excluded)
+        yield _run(region, f"org {check}", organization_rule)
+        if outputs.account_id in excluded:
+            excluded_hub = f"the hub account {outputs.account_id} is in excludedAccounts: it has no copy"
+            yield CheckResult(Verdict.SKIP, region, check, excluded_hub)
+            continue
+        yield _run(region, check, partial(check_hub_managed_copy, config, hub_copies, rule, frequency, now))
+
+
+def _conformance_packs(
+    outputs: StackOutputs, region: str, config: AwsClient, now: datetime
+) -> Iterator[CheckResult]:
+    for pack in outputs.conformance_packs.get(region, ()):
+        if outputs.organization is None:
+            yield _run(region, f"conformance pack {pack}", partial(check_conformance_pack, config, pack, now))
+        else:
+            organization_pack = partial(check_organization_conformance_pack, config, pack)
+            yield _run(region, f"org conformance pack {pack}", organization_pack)
 
 
 def _run(region: str, check: str, probe: Callable[[], Finding]) -> CheckResult:
@@ -120,6 +188,9 @@ def check_recorder(config: AwsClient, recording: RegionRecording) -> Finding:
         if error_code(error) == "NoSuchConfigurationRecorderException":
             return Verdict.FAIL, f"recorder {name} does not exist"
         raise
+    # An empty answer (an emulator, or a region where the recorder is gone) means the same as the error.
+    if not response["ConfigurationRecordersStatus"]:
+        return Verdict.FAIL, f"recorder {name} does not exist"
     status = response["ConfigurationRecordersStatus"][0]
     if not status.get("recording"):
         return Verdict.FAIL, f"recorder {name} exists but is not recording (no enabled recorder status)"
@@ -138,11 +209,16 @@ def check_delivery(config: AwsClient, recording: RegionRecording, bucket: str) -
         if error_code(error) == "NoSuchDeliveryChannelException":
             return Verdict.FAIL, f"delivery channel {name} does not exist"
         raise
+    if not channels:
+        return Verdict.FAIL, f"delivery channel {name} does not exist"
     target = channels[0].get("s3BucketName")
     if target != bucket:
         return Verdict.FAIL, f"delivery channel {name} delivers to bucket {target}, not {bucket}"
 
-    status = config.describe_delivery_channel_status(DeliveryChannelNames=[name])["DeliveryChannelsStatus"][0]
+    statuses = config.describe_delivery_channel_status(DeliveryChannelNames=[name])["DeliveryChannelsStatus"]
+    if not statuses:
+        return Verdict.FAIL, f"delivery channel {name} reports no status"
+    status = statuses[0]
     failures: list[str] = []
     successes: list[str] = []
     for key, kind in _BUCKET_DELIVERIES.items():
@@ -160,14 +236,22 @@ def check_delivery(config: AwsClient, recording: RegionRecording, bucket: str) -
 
 
 def check_rule(config: AwsClient, rule: RuleOutput, stack_frequency: str, now: datetime) -> Finding:
-    name = rule.rule_name
+    described = _described_rule(config, rule.rule_name)
+    if described is None:
+        return Verdict.FAIL, f"rule {rule.rule_name} does not exist"
+    return _evaluating(config, described, _invokes(rule.function_arn), stack_frequency, now)
+
+
+def _described_rule(config: AwsClient, name: str) -> Mapping[str, Any] | None:
+    """The rule as DescribeConfigRules gives it; None when there is no such rule."""
     try:
-        described = config.describe_config_rules(ConfigRuleNames=[name])["ConfigRules"][0]
+        described = config.describe_config_rules(ConfigRuleNames=[name])["ConfigRules"]
     except AWS_CALL_ERRORS as error:
         if error_code(error) == "NoSuchConfigRuleException":
-            return Verdict.FAIL, f"rule {name} does not exist"
+            return None
         raise
-    return _evaluating(config, described, rule.function_arn, stack_frequency, now)
+    # AWS answers an unknown name with NoSuchConfigRuleException; an empty list is treated the same.
+    return dict(described[0]) if described else None
 
 
 class HubRuleCopies:
@@ -204,20 +288,149 @@ def check_hub_copy(
         names = ", ".join(sorted(copy["ConfigRuleName"] for copy in found))
         copies_of = f"{len(found)} copies of organization rule {rule.rule_name}"
         return Verdict.FAIL, f"the hub account has {copies_of}: {names}"
-    return _evaluating(config, found[0], rule.function_arn, stack_frequency, now)
+    return _evaluating(config, found[0], _invokes(rule.function_arn), stack_frequency, now)
+
+
+def check_managed_rule(
+    config: AwsClient, rule: ManagedRuleOutput, stack_frequency: str, now: datetime
+) -> Finding:
+    """An AWS managed rule of the stack is active, runs its identifier and evaluates as its trigger needs."""
+    described = _described_rule(config, rule.rule_name)
+    if described is None:
+        return Verdict.FAIL, f"rule {rule.rule_name} does not exist"
+    periodic = rule.trigger != "change"
+    return _evaluating(config, described, _runs_managed_rule(rule.identifier), stack_frequency, now, periodic)
+
+
+def check_hub_managed_copy(
+    config: AwsClient, copies: HubRuleCopies, rule: ManagedRuleOutput, stack_frequency: str, now: datetime
+) -> Finding:
+    """The hub account's copy of an organization managed rule evaluates like an account-scope one."""
+    found = copies.of(rule.rule_name)
+    if len(found) != 1:
+        names = ", ".join(sorted(copy["ConfigRuleName"] for copy in found)) or "none"
+        return Verdict.FAIL, (
+            f"the hub account should have one copy of organization rule {rule.rule_name} "
+            f"({ORGANIZATION_RULE_PREFIX}{rule.rule_name}-...), it has: {names}"
+        )
+    periodic = rule.trigger != "change"
+    source = _runs_managed_rule(rule.identifier)
+    return _evaluating(config, found[0], source, stack_frequency, now, periodic)
+
+
+def check_conformance_pack(config: AwsClient, name: str, now: datetime) -> Finding:
+    """The pack is deployed (DescribeConformancePackStatus) and each of its rules, as Config names them
+    (DescribeConformancePackCompliance: a pack's rules are renamed by Config, so never guessed), is active
+    and evaluating as its trigger needs."""
+    try:
+        details = config.describe_conformance_pack_status(ConformancePackNames=[name])[
+            "ConformancePackStatusDetails"
+        ]
+    except AWS_CALL_ERRORS as error:
+        if error_code(error) == "NoSuchConformancePackException":
+            return Verdict.FAIL, f"conformance pack {name} does not exist"
+        raise
+    if not details:
+        return Verdict.FAIL, f"conformance pack {name} does not exist"
+    state = details[0].get("ConformancePackState")
+    if state not in PACK_DEPLOYED:
+        reason = details[0].get("ConformancePackStatusReason")
+        return Verdict.FAIL, f"conformance pack {name} is {state}" + (f": {reason}" if reason else "")
+
+    paginator = config.get_paginator("describe_conformance_pack_compliance")
+    rule_names = [
+        rule["ConfigRuleName"]
+        for page in paginator.paginate(ConformancePackName=name)
+        for rule in page["ConformancePackRuleComplianceList"]
+    ]
+    if not rule_names:
+        return Verdict.FAIL, f"conformance pack {name} is {state} but reports no rules"
+    described = [
+        rule
+        for start in range(0, len(rule_names), RULE_NAMES_PER_CALL)
+        for rule in config.describe_config_rules(
+            ConfigRuleNames=rule_names[start : start + RULE_NAMES_PER_CALL]
+        )["ConfigRules"]
+    ]
+    missing = sorted(set(rule_names) - {rule["ConfigRuleName"] for rule in described})
+    failing = [f"rule {rule} does not exist" for rule in missing]
+    for rule in described:
+        verdict, message = _evaluating(
+            config, rule, None, DEFAULT_PERIODIC_FREQUENCY, now, periodic=_is_periodic(rule)
+        )
+        if verdict is Verdict.FAIL:
+            failing.append(message)
+    if failing:
+        named = "; ".join(failing[:NAMED_AT_MOST])
+        more = f"; and {len(failing) - NAMED_AT_MOST} more" if len(failing) > NAMED_AT_MOST else ""
+        return Verdict.FAIL, (
+            f"conformance pack {name} is {state}; "
+            f"{len(failing)} of {len(rule_names)} rules fail: {named}{more}"
+        )
+    return (
+        Verdict.PASS,
+        f"conformance pack {name} is {state}; its {len(rule_names)} rules are active and evaluating",
+    )
+
+
+def _is_periodic(described: Mapping[str, Any]) -> bool:
+    """Whether a pack's rule runs on a schedule: it says so (a frequency, a ScheduledNotification source
+    detail), or it is an AWS managed rule the project's table knows as periodic."""
+    if _periodic_frequency(described):
+        return True
+    source = described.get("Source", {})
+    known = MANAGED_RULES.get(source.get("SourceIdentifier", "")) if source.get("Owner") == "AWS" else None
+    return known is not None and known.is_periodic
+
+
+# What a described rule must run: None when it does, else the line that says what it runs instead.
+SourceCheck = Callable[[Mapping[str, Any]], str | None]
+
+
+def _invokes(function_arn: str) -> SourceCheck:
+    def check(described: Mapping[str, Any]) -> str | None:
+        invoked = described.get("Source", {}).get("SourceIdentifier")
+        if invoked == function_arn:
+            return None
+        return (
+            f"rule {described['ConfigRuleName']} invokes {invoked}, not the stack's function {function_arn}"
+        )
+
+    return check
+
+
+def _runs_managed_rule(identifier: str) -> SourceCheck:
+    def check(described: Mapping[str, Any]) -> str | None:
+        source = described.get("Source", {})
+        if source.get("Owner") == "AWS" and source.get("SourceIdentifier") == identifier:
+            return None
+        runs = f"{source.get('Owner')} {source.get('SourceIdentifier')}"
+        return f"rule {described['ConfigRuleName']} runs {runs}, not the AWS managed rule {identifier}"
+
+    return check
 
 
 def _evaluating(
-    config: AwsClient, described: Mapping[str, Any], function_arn: str, stack_frequency: str, now: datetime
+    config: AwsClient,
+    described: Mapping[str, Any],
+    source_check: SourceCheck | None,
+    stack_frequency: str,
+    now: datetime,
+    periodic: bool = True,
 ) -> Finding:
-    """A described rule is active, invokes ``function_arn`` and evaluated within twice its frequency."""
+    """A described rule is active, runs what ``source_check`` expects, its last invocation and evaluation
+    did not fail, and, when ``periodic``, it evaluated within twice its frequency. A rule triggered by
+    changes only may rightly not evaluate for days (nothing in its scope changed): it passes on the
+    first three. ConfigRuleEvaluationStatus (Config API Reference) gives the times compared:
+    LastSuccessful/LastFailedInvocationTime, LastSuccessful/LastFailedEvaluationTime, FirstActivatedTime,
+    and LastErrorCode/LastErrorMessage."""
     name = described["ConfigRuleName"]
     state = described.get("ConfigRuleState")
     if state != "ACTIVE":
         return Verdict.FAIL, f"rule {name} is {state}, not ACTIVE"
-    invoked = described.get("Source", {}).get("SourceIdentifier")
-    if invoked != function_arn:
-        return Verdict.FAIL, f"rule {name} invokes {invoked}, not the stack's function {function_arn}"
+    wrong_source = source_check(described) if source_check is not None else None
+    if wrong_source:
+        return Verdict.FAIL, wrong_source
 
     frequency = _periodic_frequency(described) or stack_frequency
     window = timedelta(hours=2 * FREQUENCY_HOURS.get(frequency, FREQUENCY_HOURS[stack_frequency]))
@@ -237,6 +450,11 @@ def _evaluating(
             f"{_error_of(status)}"
         )
     evaluated = status.get("LastSuccessfulEvaluationTime")
+    if not periodic:
+        when = f"last evaluated {_ago(now, evaluated)}" if evaluated else "not evaluated yet"
+        return Verdict.PASS, (
+            f"rule {name} is ACTIVE and evaluates on changes ({when}); its last evaluation did not fail"
+        )
     if evaluated is None:
         activated = status.get("FirstActivatedTime")
         since = f"activated {_ago(now, activated)}" if activated else "never activated"
@@ -264,13 +482,16 @@ def check_aggregator(
     """Every source of every region SUCCEEDED; ``by_account`` (organization scope): an organization
     source, and failing sources named by account and region."""
     try:
-        aggregator = config.describe_configuration_aggregators(ConfigurationAggregatorNames=[name])[
+        aggregators = config.describe_configuration_aggregators(ConfigurationAggregatorNames=[name])[
             "ConfigurationAggregators"
-        ][0]
+        ]
     except AWS_CALL_ERRORS as error:
         if error_code(error) == "NoSuchConfigurationAggregatorException":
             return Verdict.FAIL, f"aggregator {name} does not exist"
         raise
+    if not aggregators:
+        return Verdict.FAIL, f"aggregator {name} does not exist"
+    aggregator = aggregators[0]
     sources = [*aggregator.get("AccountAggregationSources", [])]
     if "OrganizationAggregationSource" in aggregator:
         sources.append(aggregator["OrganizationAggregationSource"])

@@ -22,17 +22,23 @@ Status values, as the API references define them (the same text ships in botocor
   ``UNKNOWN`` (reserved). ``ListStackInstances`` pages at most 100 instances and takes ``CallAs``:
   ``DELEGATED_ADMIN`` when called from a delegated administrator account.
 
+- Accounts (AWS Organizations API Reference, ListAccounts, ListAccountsForParent,
+  ListOrganizationalUnitsForParent, callable from the management account or a delegated administrator):
+  the organization rules reach every account the deployment did not exclude, the member baseline only the
+  accounts of the member OUs and the OUs below them, so an account that joined the organization, or moved,
+  outside the member OUs after the last deployment gets the rules and no member baseline.
+
 The verify command reads drift as the last drift detection left it; it does not start one
 (DetectStackSetDrift changes the StackSet's operation history and runs for minutes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from verification.clients import AwsClient
-from verification.outputs import RuleOutput
+from verification.outputs import ManagedRuleOutput, RuleOutput
 from verification.results import AWS_CALL_ERRORS, Finding, Verdict, error_code
 
 PAGE_SIZE = 100
@@ -52,7 +58,37 @@ def check_organization_rule(
 ) -> Finding:
     """The organization rule exists, invokes the stack's function, excludes the stack's excluded accounts,
     and is deployed in every account it reports."""
-    name = rule.rule_name
+
+    def invokes_the_function(described: Mapping[str, Any]) -> str | None:
+        invoked = described.get("OrganizationCustomRuleMetadata", {}).get("LambdaFunctionArn")
+        if invoked == rule.function_arn:
+            return None
+        function = rule.function_arn
+        return f"organization rule {rule.rule_name} invokes {invoked}, not the stack's function {function}"
+
+    return _check_organization_rule(config, rule.rule_name, invokes_the_function, excluded_accounts)
+
+
+def check_organization_managed_rule(
+    config: AwsClient, rule: ManagedRuleOutput, excluded_accounts: Collection[str]
+) -> Finding:
+    """As ``check_organization_rule``, for an organization managed rule: it runs the rule's identifier."""
+
+    def runs_the_managed_rule(described: Mapping[str, Any]) -> str | None:
+        runs = described.get("OrganizationManagedRuleMetadata", {}).get("RuleIdentifier")
+        if runs == rule.identifier:
+            return None
+        return f"organization rule {rule.rule_name} runs {runs}, not the AWS managed rule {rule.identifier}"
+
+    return _check_organization_rule(config, rule.rule_name, runs_the_managed_rule, excluded_accounts)
+
+
+def _check_organization_rule(
+    config: AwsClient,
+    name: str,
+    source_problem: Callable[[Mapping[str, Any]], str | None],
+    excluded_accounts: Collection[str],
+) -> Finding:
     try:
         described = config.describe_organization_config_rules(OrganizationConfigRuleNames=[name])[
             "OrganizationConfigRules"
@@ -61,11 +97,9 @@ def check_organization_rule(
         if error_code(error) == "NoSuchOrganizationConfigRuleException":
             return Verdict.FAIL, f"organization rule {name} does not exist"
         raise
-    invoked = described.get("OrganizationCustomRuleMetadata", {}).get("LambdaFunctionArn")
-    if invoked != rule.function_arn:
-        return Verdict.FAIL, (
-            f"organization rule {name} invokes {invoked}, not the stack's function {rule.function_arn}"
-        )
+    problem = source_problem(described)
+    if problem:
+        return Verdict.FAIL, problem
     rule_excludes = set(described.get("ExcludedAccounts", []))
     if rule_excludes != set(excluded_accounts):
         return Verdict.FAIL, (
@@ -108,6 +142,47 @@ def _deployment_finding(
     if not members:
         return Verdict.FAIL, f"organization rule {name} is {status} but reports no account"
     return Verdict.PASS, f"organization rule {name} {status}: {counted}"
+
+
+# OrganizationResourceDetailedStatus (Config API Reference; botocore's Config model): the statuses an
+# organization conformance pack has overall and in each member account.
+PACK_DEPLOYED = {"CREATE_SUCCESSFUL", "UPDATE_SUCCESSFUL"}
+
+
+def check_organization_conformance_pack(config: AwsClient, name: str) -> Finding:
+    """The organization conformance pack is deployed, and in no member account did it fail."""
+    try:
+        statuses = config.describe_organization_conformance_pack_statuses(
+            OrganizationConformancePackNames=[name]
+        )["OrganizationConformancePackStatuses"]
+    except AWS_CALL_ERRORS as error:
+        if error_code(error) == "NoSuchOrganizationConformancePackException":
+            return Verdict.FAIL, f"organization conformance pack {name} does not exist"
+        raise
+    if not statuses:
+        return Verdict.FAIL, f"organization conformance pack {name} does not exist"
+    status = statuses[0].get("Status", "unknown")
+    paginator = config.get_paginator("get_organization_conformance_pack_detailed_status")
+    members = [
+        member
+        for page in paginator.paginate(OrganizationConformancePackName=name)
+        for member in page["OrganizationConformancePackDetailedStatuses"]
+    ]
+    failed = [m for m in members if m.get("Status") in RULE_FAILED]
+    deployed = sum(1 for m in members if m.get("Status") in PACK_DEPLOYED)
+    counted = f"deployed in {deployed} of {len(members)} account(s)"
+    if failed:
+        named = [f"{m['AccountId']} {m['Status']}{_error(m)}" for m in failed]
+        return Verdict.FAIL, (
+            f"organization conformance pack {name} is {status}: {counted}; "
+            f"failed in {len(failed)}: {_listed(named)}"
+        )
+    if status not in PACK_DEPLOYED:
+        return (
+            Verdict.FAIL,
+            f"organization conformance pack {name} is {status}{_error(statuses[0])}: {counted}",
+        )
+    return Verdict.PASS, f"organization conformance pack {name} {status}: {counted}"
 
 
 def check_stack_set(cloudformation: AwsClient, name: str, call_as: str) -> Finding:
@@ -154,6 +229,50 @@ def check_stack_set(cloudformation: AwsClient, name: str, call_as: str) -> Findi
     states = ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
     drift_states = ", ".join(f"{count} {state}" for state, count in sorted(drift.items()))
     return Verdict.PASS, f"StackSet {name}: {len(instances)} instance(s), {states}; drift: {drift_states}"
+
+
+def check_member_accounts(
+    organizations: AwsClient,
+    member_units: Sequence[str],
+    excluded_accounts: Collection[str],
+    hub_account: str,
+    stack: str | None = None,
+) -> Finding:
+    """Every account of the organization is in the member OUs or skipped by the organization rules (the
+    hub evaluates its own copies)."""
+    paginator = organizations.get_paginator("list_accounts")
+    accounts = [account["Id"] for page in paginator.paginate() for account in page["Accounts"]]
+    members: set[str] = set()
+    for unit in member_units:
+        members |= _descendant_accounts(organizations, unit)
+    uncovered = sorted(set(accounts) - members - set(excluded_accounts) - {hub_account})
+    if uncovered:
+        command = f"pulumi up --stack {stack}" if stack else "pulumi up"
+        return Verdict.FAIL, (
+            f"{len(uncovered)} account(s) outside memberOrganizationalUnits get the organization rules but "
+            f"no member baseline (they joined or moved after the last deployment): {_listed(uncovered)}; "
+            f"run `{command}` again (the rules then skip them), or move them into a member OU"
+        )
+    inside = len(members & set(accounts))
+    skipped = len(set(accounts) & set(excluded_accounts))
+    return Verdict.PASS, (
+        f"{len(accounts)} account(s) in the organization: {inside} in the member OUs, {skipped} skipped by "
+        "the organization rules, none uncovered"
+    )
+
+
+def _descendant_accounts(organizations: AwsClient, parent: str) -> set[str]:
+    """The accounts in ``parent`` and every OU below it."""
+    accounts = {
+        account["Id"]
+        for page in organizations.get_paginator("list_accounts_for_parent").paginate(ParentId=parent)
+        for account in page["Accounts"]
+    }
+    children = organizations.get_paginator("list_organizational_units_for_parent").paginate(ParentId=parent)
+    for page in children:
+        for unit in page["OrganizationalUnits"]:
+            accounts |= _descendant_accounts(organizations, unit["Id"])
+    return accounts
 
 
 def _instance_status(instance: Mapping[str, Any]) -> str:

@@ -20,18 +20,34 @@ have none, which means ``"account"``. In organization scope there is also::
                      "stackSets": [...], "managementRole": "SELF" | "DELEGATED_ADMIN"}
 
 and each ``ruleName`` is the name of an organization rule (PutOrganizationConfigRule).
+
+``"exceptions"`` is the stack's list of exceptions, as ``evaluators.exceptions.to_document`` writes it
+(``[{"id": ..., "check": ..., "expires": "YYYY-MM-DD", ...}]``); outputs of stacks older than exceptions
+have none, which means no exceptions.
+Optional, absent from stacks older than them (then none)::
+
+    "managedRules": {"<region>": {"<name>": {"ruleName": ..., "identifier": "ENCRYPTED_VOLUMES",
+                                             "trigger": "change" | "periodic" | "both"}}},
+    "conformancePacks": {"<region>": ["<pack name>", ...]}
+
+(in organization scope, organization managed rules and organization conformance packs).
 Keys the checks do not use are ignored; anything else that differs is reported, all problems at once.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
+
+from evaluators.exceptions import InvalidExceptionsDocument, ResourceException, from_document
 
 # Hours between periodic evaluations, by the rules' ``MaximumExecutionFrequency``.
 FREQUENCY_HOURS: Mapping[str, int] = {
@@ -77,6 +93,20 @@ class RuleOutput:
 
 
 @dataclass(frozen=True)
+class ManagedRuleOutput:
+    """An AWS managed rule of the stack: the user's name for it, its Config rule name, what it runs."""
+
+    name: str
+    rule_name: str
+    identifier: str
+    # change, periodic or both (components/managed_rules.py).
+    trigger: str
+
+
+MANAGED_RULE_TRIGGERS = ("change", "periodic", "both")
+
+
+@dataclass(frozen=True)
 class AlertPath:
     """A region's part of the alert path: its EventBridge rules, their dead-letter queue, its alarms."""
 
@@ -115,6 +145,9 @@ class StackOutputs:
     scope: str = "account"
     # Set exactly when ``scope`` is "organization".
     organization: OrganizationOutputs | None = None
+    exceptions: tuple[ResourceException, ...] = ()
+    managed_rules: Mapping[str, tuple[ManagedRuleOutput, ...]] = field(default_factory=dict)
+    conformance_packs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def topic_region(self) -> str:
@@ -130,12 +163,49 @@ class StackOutputs:
         return self.aggregator_arn.split(":")[4]
 
 
-def load_outputs_file(path: Path) -> StackOutputs:
+# ``--outputs -``: the outputs come from standard input (``pulumi stack output --json | ...``).
+STANDARD_INPUT = Path("-")
+
+
+def load_outputs_file(path: Path, stdin: BinaryIO | None = None) -> StackOutputs:
+    """Reads the outputs from ``path``, or from ``stdin`` when ``path`` is ``-``."""
+    if path == STANDARD_INPUT:
+        source = "standard input"
+        if stdin is None:
+            if sys.stdin.isatty():
+                print("reading the stack outputs from standard input (end with Ctrl-D)", file=sys.stderr)
+            stdin = sys.stdin.buffer
+        content = stdin.read()
+    else:
+        source = str(path)
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            raise OutputsError(f"cannot read stack outputs file {path}: {error.strerror or error}") from error
+    return parse_outputs_json(decode_outputs(content, source), source=source)
+
+
+def decode_outputs(content: bytes, source: str) -> str:
+    """The text of an outputs file: UTF-8, with or without a byte order mark, or UTF-16 with one.
+
+    Windows PowerShell 5.1 writes ``pulumi stack output --json > outputs.json`` as UTF-16 with a byte
+    order mark, and ``Out-File -Encoding utf8`` as UTF-8 with one; a byte order mark leaves no doubt,
+    so both are read. Anything else must be UTF-8 (RFC 8259, section 8.1).
+    """
+    if content.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8"
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise OutputsError(f"cannot read stack outputs file {path}: {error.strerror or error}") from error
-    return parse_outputs_json(text, source=str(path))
+        return content.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise OutputsError(
+            f"stack outputs from {source} are not {encoding.upper().removesuffix('-SIG')} text "
+            f"(byte {error.start} is {content[error.start:error.start + 1]!r}); save them as UTF-8, "
+            "e.g. pulumi stack output --json | Out-File -Encoding utf8 outputs.json in PowerShell"
+        ) from error
 
 
 def read_stack_outputs(stack: str) -> StackOutputs:
@@ -147,21 +217,28 @@ def read_stack_outputs(stack: str) -> StackOutputs:
             "to a file and pass --outputs FILE"
         )
     command = [pulumi, "stack", "output", "--json", "--stack", stack]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    completed = subprocess.run(command, capture_output=True, check=False)
     if completed.returncode != 0:
+        error_output = completed.stderr.decode("utf-8", errors="replace").strip()
         raise OutputsError(
             f"`pulumi stack output --json --stack {stack}` exited with {completed.returncode}: "
-            f"{completed.stderr.strip() or '(no error output)'}"
+            f"{error_output or '(no error output)'}"
         )
-    return parse_outputs_json(completed.stdout, source=f"stack {stack}")
+    source = f"stack {stack}"
+    return parse_outputs_json(decode_outputs(completed.stdout, source), source=source)
 
 
 def parse_outputs_json(text: str, source: str) -> StackOutputs:
     try:
         data = json.loads(text)
+        return parse_outputs(data, source)
     except json.JSONDecodeError as error:
         raise OutputsError(f"stack outputs from {source} are not valid JSON: {error}") from error
-    return parse_outputs(data, source)
+    except RecursionError as error:
+        # The decoder (and repr in a problem's message) recurse once per level of nesting.
+        raise OutputsError(
+            f"stack outputs from {source} are nested too deeply to be stack outputs"
+        ) from error
 
 
 def parse_outputs(data: object, source: str = "stack outputs") -> StackOutputs:
@@ -200,6 +277,15 @@ def parse_outputs(data: object, source: str = "stack outputs") -> StackOutputs:
     }
     scope = reader.scope(data)
     organization = reader.organization(data, scope)
+    exceptions = reader.exceptions(data)
+    managed_rules = {
+        region: reader.managed_rules(value, f"managedRules.{region}")
+        for region, value in reader.optional_by_region(data, "managedRules", regions).items()
+    }
+    conformance_packs = {
+        region: reader.pack_names(value, f"conformancePacks.{region}")
+        for region, value in reader.optional_by_region(data, "conformancePacks", regions).items()
+    }
     if reader.problems:
         listed = "\n".join(f"  - {problem}" for problem in reader.problems)
         raise OutputsError(f"stack outputs from {source} are unusable:\n{listed}")
@@ -217,6 +303,9 @@ def parse_outputs(data: object, source: str = "stack outputs") -> StackOutputs:
         alert_path=alert_path,
         scope=scope,
         organization=organization,
+        exceptions=exceptions,
+        managed_rules=managed_rules,
+        conformance_packs=conformance_packs,
     )
 
 
@@ -293,6 +382,45 @@ class _Reader:
             if region not in section:
                 self.problem(f"missing key '{key}.{region}'")
         return {region: section[region] for region in regions if region in section}
+
+    def optional_by_region(
+        self, data: Mapping[str, object], key: str, regions: tuple[str, ...]
+    ) -> dict[str, object]:
+        """A per-region section that stacks older than it do not export: absent means empty everywhere."""
+        if key not in data:
+            return {}
+        return self.by_region(data, key, regions)
+
+    def managed_rules(self, value: object, path: str) -> tuple[ManagedRuleOutput, ...]:
+        if not isinstance(value, dict):
+            self.problem(f"'{path}' must be an object keyed by the rules' names, got {value!r}")
+            return ()
+        rules = []
+        for name, rule in value.items():
+            if not isinstance(rule, dict):
+                self.problem(f"'{path}.{name}' must be an object with 'ruleName', 'identifier', 'trigger'")
+                continue
+            trigger = rule.get("trigger")
+            if trigger not in MANAGED_RULE_TRIGGERS:
+                self.problem(
+                    f"'{path}.{name}.trigger' must be one of {', '.join(MANAGED_RULE_TRIGGERS)}, "
+                    f"got {trigger!r}"
+                )
+            rules.append(
+                ManagedRuleOutput(
+                    name=name,
+                    rule_name=self.text(rule, "ruleName", f"{path}.{name}.ruleName"),
+                    identifier=self.text(rule, "identifier", f"{path}.{name}.identifier"),
+                    trigger=str(trigger),
+                )
+            )
+        return tuple(rules)
+
+    def pack_names(self, value: object, path: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(name, str) and name for name in value):
+            self.problem(f"'{path}' must be a list of conformance pack names, got {value!r}")
+            return ()
+        return tuple(value)
 
     def recording(self, value: object, path: str) -> RegionRecording:
         unmanaged = RegionRecording(managed=False, recorder_name=None, delivery_channel_name=None)
@@ -388,6 +516,13 @@ class _Reader:
             stack_sets=self.names(value, "stackSets", "organization.stackSets"),
             management_role=str(role),
         )
+
+    def exceptions(self, data: Mapping[str, object]) -> tuple[ResourceException, ...]:
+        try:
+            return from_document(data.get("exceptions"))
+        except InvalidExceptionsDocument as error:
+            self.problem(f"'exceptions' is not the list the stack exports: {error}")
+            return ()
 
     def names(self, mapping: Mapping[str, object], key: str, path: str) -> tuple[str, ...]:
         value = mapping.get(key)

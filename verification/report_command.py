@@ -1,9 +1,10 @@
 """``python -m verification report``: the stack's compliance across regions, from its aggregator.
 
 Exit status: 0 when the report was made; 1 with ``--fail-on-noncompliant`` when a resource is
-non-compliant; 2 when it could not be made (unusable outputs or filters, no or wrong credentials, a
-failed AWS call) or an aggregator source FAILED (the report is printed, but may lack that source's
-results).
+non-compliant (an excepted one is not), or with ``--fail-on-expired-exceptions`` when a listed exception
+(of the report's checks, regions and accounts) has expired; 2 when it could not be made (unusable outputs
+or filters, no or wrong credentials, a failed AWS call) or an aggregator source FAILED (the report is
+printed, but may lack that source's results).
 """
 
 from __future__ import annotations
@@ -13,20 +14,27 @@ import re
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from components.frameworks import FRAMEWORKS, Framework
 from verification.clients import ClientFactory
 from verification.compliance import ComplianceReport, Filters, collect
-from verification.html_report import render_html
+from verification.exception_review import ExceptionStatus
+from verification.exit_status import EXIT_BROKEN, EXIT_COULD_NOT_CHECK, EXIT_OK, exit_statuses
+from verification.framework_formats import (
+    render_framework_csv,
+    render_framework_json,
+    render_framework_markdown,
+    render_framework_table,
+)
+from verification.framework_report import EVIDENCE_NOTE, FrameworkReport, framework_report
+from verification.html_report import render_framework_html, render_html
 from verification.outputs import ACCOUNT_ID_PATTERN, StackOutputs
 from verification.report_formats import render_csv, render_json, render_markdown, render_table
 from verification.results import AWS_CALL_ERRORS, describe_error
 from verification.session import (
-    EXIT_BROKEN,
-    EXIT_COULD_NOT_CHECK,
-    EXIT_OK,
     CannotCheck,
     add_source_arguments,
     prepare,
@@ -39,6 +47,13 @@ RENDERERS: dict[str, Callable[[ComplianceReport], str]] = {
     "markdown": render_markdown,
     "html": render_html,
 }
+FRAMEWORK_RENDERERS: dict[str, Callable[[FrameworkReport], str]] = {
+    "table": render_framework_table,
+    "json": render_framework_json,
+    "csv": render_framework_csv,
+    "markdown": render_framework_markdown,
+    "html": render_framework_html,
+}
 # CloudFormation-style resource type names, as Config reports them.
 RESOURCE_TYPE = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
 # Progress appears only when the report takes longer than this.
@@ -49,12 +64,24 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m verification report",
         description="Report the compliance of the stack's rules in every region, from its aggregator.",
+        epilog=exit_statuses(
+            "with --fail-on-noncompliant: a resource is non-compliant;\n"
+            "       with --fail-on-expired-exceptions: a listed exception has expired",
+            incomplete=";\n       or an aggregator source FAILED (the report is printed, but may lack "
+            "its results)",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_source_arguments(parser)
     parser.add_argument("--format", choices=tuple(RENDERERS), default="table", help="default: table")
     parser.add_argument("--output", type=Path, metavar="FILE", help="write the report here, not to stdout")
     parser.add_argument("--region", action="append", default=[], help="only this region (repeatable)")
-    parser.add_argument("--check", action="append", default=[], help="only this check (repeatable)")
+    parser.add_argument(
+        "--check",
+        action="append",
+        default=[],
+        help="only this check or managed rule, by its name (repeatable; leaves the packs' rules out)",
+    )
     parser.add_argument(
         "--resource-type",
         action="append",
@@ -68,9 +95,19 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         help="only this account, a 12-digit id (repeatable; organization scope: a member account)",
     )
     parser.add_argument(
+        "--framework",
+        metavar="KEY",
+        help=f"report per control of this framework instead ({', '.join(FRAMEWORKS)})",
+    )
+    parser.add_argument(
         "--fail-on-noncompliant",
         action="store_true",
-        help="exit with status 1 when any resource is non-compliant (for CI gates)",
+        help="exit with status 1 when any resource is non-compliant (for CI gates); excepted ones are not",
+    )
+    parser.add_argument(
+        "--fail-on-expired-exceptions",
+        action="store_true",
+        help="exit with status 1 when a listed exception has expired (remove it or extend its expiry)",
     )
     return parser.parse_args(argv)
 
@@ -82,9 +119,13 @@ def filters_for(arguments: argparse.Namespace, outputs: StackOutputs) -> Filters
         regions = ", ".join(outputs.regions)
         problems.append(f"--region {', '.join(unknown_regions)}: the stack's regions are {regions}")
     checks = [rule.check for rule in outputs.rules[outputs.primary_region]]
+    checks += sorted({rule.name for rules in outputs.managed_rules.values() for rule in rules} - set(checks))
     unknown_checks = [check for check in arguments.check if check not in checks]
     if unknown_checks:
-        problems.append(f"--check {', '.join(unknown_checks)}: the stack's checks are {', '.join(checks)}")
+        problems.append(
+            f"--check {', '.join(unknown_checks)}: the stack's checks and managed rules are "
+            f"{', '.join(checks)}"
+        )
     bad_types = [kind for kind in arguments.resource_type if not RESOURCE_TYPE.match(kind)]
     if bad_types:
         problems.append(f"--resource-type {', '.join(bad_types)}: expected a type like AWS::EC2::Volume")
@@ -141,21 +182,34 @@ class Progress:
         self._stream.flush()
 
 
-def report_main(argv: Sequence[str], clients: ClientFactory | None) -> int:
+def chosen_framework(key: str | None) -> Framework | None:
+    if key is None:
+        return None
+    if key not in FRAMEWORKS:
+        raise CannotCheck(f"--framework {key}: unknown framework; the known ones are {', '.join(FRAMEWORKS)}")
+    return FRAMEWORKS[key]
+
+
+def report_main(argv: Sequence[str], clients: ClientFactory | None, clock: Callable[[], datetime]) -> int:
+    """``clock``: the report's time (UTC), which also decides which exceptions have expired."""
     arguments = parse_arguments(argv)
     try:
+        framework = chosen_framework(arguments.framework)
         outputs, clients = prepare(arguments, clients)
         filters = filters_for(arguments, outputs)
     except CannotCheck as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_COULD_NOT_CHECK
     try:
-        report = collect(outputs, clients, filters, datetime.now(UTC), Progress(sys.stderr))
+        report = collect(outputs, clients, filters, clock(), Progress(sys.stderr))
     except AWS_CALL_ERRORS as error:
         print(f"error: could not make the report: {describe_error(error)}", file=sys.stderr)
         return EXIT_COULD_NOT_CHECK
 
-    text = RENDERERS[arguments.format](report)
+    if framework is None:
+        text = RENDERERS[arguments.format](report)
+    else:
+        text = FRAMEWORK_RENDERERS[arguments.format](framework_report(report, framework))
     if arguments.output is None:
         sys.stdout.write(text)
     else:
@@ -167,8 +221,22 @@ def report_main(argv: Sequence[str], clients: ClientFactory | None) -> int:
         print(f"wrote the {arguments.format} report to {arguments.output}", file=sys.stderr)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if framework is not None and arguments.format == "csv":
+        # Every other format carries the note in the report itself; a csv file has rows only.
+        print(f"note: {EVIDENCE_NOTE}", file=sys.stderr)
 
+    failed = False
     if arguments.fail_on_noncompliant and report.findings:
         print(f"{len(report.findings)} non-compliant resource(s) (--fail-on-noncompliant)", file=sys.stderr)
+        failed = True
+    expired = report.exceptions_with(ExceptionStatus.EXPIRED)
+    if arguments.fail_on_expired_exceptions and expired:
+        names = ", ".join(reviewed.exception.id for reviewed in expired)
+        print(
+            f"{len(expired)} expired exception(s) still listed: {names} (--fail-on-expired-exceptions)",
+            file=sys.stderr,
+        )
+        failed = True
+    if failed:
         return EXIT_BROKEN
     return EXIT_COULD_NOT_CHECK if report.incomplete else EXIT_OK

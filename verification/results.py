@@ -18,6 +18,8 @@ class Verdict(enum.Enum):
     FAIL = "FAIL"
     # The check does not apply to this stack (e.g. a delivery channel the stack does not manage).
     SKIP = "SKIP"
+    # Works today, needs attention soon (e.g. an exception about to expire); does not fail the command.
+    WARN = "WARN"
 
 
 # What a check found: its verdict and the message of its line.

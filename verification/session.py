@@ -7,7 +7,12 @@ broken: unusable outputs, no credentials, credentials of another account, an unr
 from __future__ import annotations
 
 import argparse
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 from urllib.parse import urlsplit
 
 from botocore.config import Config
@@ -19,9 +24,9 @@ from verification.results import AWS_CALL_ERRORS, describe_error
 # Bounded retries and timeouts: a throttled or unreachable endpoint fails its check, it does not hang.
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
 
-EXIT_OK = 0
-EXIT_BROKEN = 1
-EXIT_COULD_NOT_CHECK = 2
+# A first call without an answer after this long is named on stderr, so a stalled endpoint does not
+# look like a hung command (the call itself ends after the client's timeouts and retries).
+WAITING_NOTICE_AFTER_SECONDS = 3.0
 
 
 class CannotCheck(Exception):
@@ -44,7 +49,10 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--stack", help="Pulumi stack name; runs `pulumi stack output --json --stack STACK`")
     source.add_argument(
-        "--outputs", type=Path, metavar="FILE", help="file saved from `pulumi stack output --json`"
+        "--outputs",
+        type=Path,
+        metavar="FILE",
+        help="file saved from `pulumi stack output --json`, or - to read it from standard input",
     )
     parser.add_argument(
         "--endpoint-url",
@@ -73,14 +81,22 @@ def prepare(
     return outputs, clients
 
 
-def check_credentials(clients: ClientFactory, outputs: StackOutputs) -> None:
+def check_credentials(clients: ClientFactory, outputs: StackOutputs, notices: TextIO | None = None) -> None:
     """One STS ``GetCallerIdentity`` call: credentials exist, are valid, reach AWS, and are the stack's.
 
     GetCallerIdentity needs no IAM permission (STS API reference), so it fails only for the reasons
-    that stop every other call too.
+    that stop every other call too. It is the first call: if it has no answer within a few seconds, a
+    ``waiting for <endpoint>`` line on ``notices`` (stderr) says what the command waits for.
     """
+    sts = clients("sts", outputs.primary_region)
+    endpoint = getattr(getattr(sts, "meta", None), "endpoint_url", None) or f"STS in {outputs.primary_region}"
+    waiting = (
+        f"waiting for {endpoint} (STS GetCallerIdentity, the first AWS call): no answer yet; "
+        "Ctrl-C stops the command"
+    )
     try:
-        account = clients("sts", outputs.primary_region).get_caller_identity()["Account"]
+        with notice_if_slow(waiting, notices or sys.stderr):
+            account = sts.get_caller_identity()["Account"]
     except AWS_CALL_ERRORS as error:
         raise CannotCheck(f"could not check: {describe_error(error)}") from error
     if account != outputs.account_id:
@@ -88,3 +104,23 @@ def check_credentials(clients: ClientFactory, outputs: StackOutputs) -> None:
             f"could not check: the AWS credentials are for account {account}, the stack is in account "
             f"{outputs.account_id} (its aggregatorArn); use credentials for {outputs.account_id}"
         )
+
+
+@contextmanager
+def notice_if_slow(
+    message: str, stream: TextIO, after_seconds: float = WAITING_NOTICE_AFTER_SECONDS
+) -> Iterator[None]:
+    """Writes ``message`` to ``stream`` once, if the block has not finished after ``after_seconds``."""
+
+    def notice() -> None:
+        stream.write(message + "\n")
+        stream.flush()
+
+    timer = threading.Timer(after_seconds, notice)
+    # A daemon timer never keeps an interrupted command alive.
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Generic, TypeVar
 
 from evaluators.aws import Clients
@@ -18,12 +19,14 @@ Evaluator = Callable[[ConfigurationItem], Verdict]
 
 @dataclass(frozen=True)
 class Target:
-    """The account an invocation evaluates, its clients, and whether region-wide data (such as backup
-    plan selections) must be read afresh (sweeps) or may come from the container's cache (change events)."""
+    """The account an invocation evaluates, its clients, whether region-wide data (such as backup plan
+    selections) must be read afresh (sweeps) or may come from the container's cache (change events), and
+    the UTC date exceptions are judged on (the invocation's, not the container's)."""
 
     account_id: str | None
     clients: Clients
     fresh: bool
+    today: date
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,10 @@ dimension sets, each a list of member names) and its ``Metrics`` (``Name`` and `
 directive references is a member of the record's root, dimensions as strings, metrics as numbers.
 
 Per sweep: one record per resource type listed (dimensions Check and ResourceType) and one summary
-(dimension Check) that adds ResourcesEvaluated and SweepDuration. Change events write none, so nothing
-is counted twice.
+(dimension Check) that adds ResourcesEvaluated and SweepDuration. Each record counts the results by
+compliance type and, apart, the excepted ones (posted COMPLIANT under an active exception, counted in
+Compliant too). Metrics are regional: each region's functions write their region's. Change events write
+none, so nothing is counted twice.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from evaluators.exceptions import read_exception_annotation
 from evaluators.verdicts import Compliance, Evaluation
 
 NAMESPACE = "ConfigCompliance"
@@ -29,6 +32,7 @@ COUNT_METRICS = {
     Compliance.NON_COMPLIANT: "NonCompliant",
     Compliance.NOT_APPLICABLE: "NotApplicable",
 }
+EXCEPTED_METRIC = "Excepted"
 
 
 def _record(
@@ -46,9 +50,21 @@ def _record(
     }
 
 
+def is_excepted(evaluation: Evaluation) -> bool:
+    """Posted COMPLIANT because an active exception covers a finding (the annotation names it); an expired
+    exception leaves the result NON_COMPLIANT."""
+    is_compliant = evaluation.compliance is Compliance.COMPLIANT
+    return is_compliant and read_exception_annotation(evaluation.annotation) is not None
+
+
 def _counts(evaluations: Iterable[Evaluation]) -> dict[str, tuple[float, str]]:
-    counted = Counter(e.compliance for e in evaluations)
-    return {name: (counted[compliance], "Count") for compliance, name in COUNT_METRICS.items()}
+    listed = list(evaluations)
+    counted = Counter(e.compliance for e in listed)
+    counts: dict[str, tuple[float, str]] = {
+        name: (counted[compliance], "Count") for compliance, name in COUNT_METRICS.items()
+    }
+    counts[EXCEPTED_METRIC] = (sum(1 for e in listed if is_excepted(e)), "Count")
+    return counts
 
 
 def sweep_records(

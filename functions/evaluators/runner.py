@@ -4,7 +4,9 @@ A check supplies its resource types, a parameter parser, an evaluator (a pure fu
 configuration item to a verdict, built once per invocation) and one lister per resource type for
 periodic sweeps. Everything else (the evaluator contract) lives here.
 
-Scheduled invocations run a sweep (``evaluators.sweep``, imported only then).
+Scheduled invocations run a sweep (``evaluators.sweep``, imported only then). Both paths evaluate with
+``excepting_evaluator`` (the stack's exceptions, judged on the invocation's UTC date from
+``excepting.clock``).
 
 Accounts: the function's own account comes from ``context.invoked_function_arn`` (no API call). An event
 for another account (organization scope) is evaluated with the role ``MEMBER_ROLE_NAME`` in that account,
@@ -20,10 +22,12 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from evaluators import excepting
 from evaluators.aws import AwsClient, Clients, client, member_clients
 from evaluators.check import Check, Target
 from evaluators.errors import EvaluationIncompleteError, InvalidEventError
 from evaluators.events import MessageType, RuleEvent, parse_event
+from evaluators.excepting import excepting_evaluator
 from evaluators.inventory import error_reason
 from evaluators.items import ConfigurationItem, fetch_oversized_item
 from evaluators.reporting import put_evaluations
@@ -42,7 +46,8 @@ def run(check: Check[P], event: Any, context: Any = None) -> dict[str, Any]:
     rule_event = parse_event(event)
     parameters = check.parse_parameters(rule_event.parameters)
     scheduled = rule_event.message_type is MessageType.SCHEDULED
-    target = Target(rule_event.account_id, _clients_for(rule_event.account_id, context), fresh=scheduled)
+    clients = _clients_for(rule_event.account_id, context)
+    target = Target(rule_event.account_id, clients, fresh=scheduled, today=excepting.clock())
     if scheduled:
         # Imported here so a change event's cold start does not load the sweep code.
         from evaluators.sweep import sweep
@@ -89,7 +94,7 @@ def _evaluate_change(check: Check[P], parameters: P, rule_event: RuleEvent, targ
         verdict = _gone_verdict(item, False)
         if verdict is None:
             try:
-                verdict = check.evaluator(parameters, target)(item)
+                verdict = excepting_evaluator(check, parameters, target)(item)
             except MissingEvidence as error:
                 raise EvaluationIncompleteError(
                     "could not evaluate", [f"{item.describe()} (missing evidence: {error})"]
@@ -133,5 +138,3 @@ def _gone_verdict(item: ConfigurationItem, left_scope: bool) -> Verdict | None:
     if item.is_gone:
         return Verdict.not_applicable(f"The resource is no longer recorded ({item.status}).")
     return None
-
-

@@ -25,6 +25,7 @@ from evaluators.aws import READ_CONCURRENCY, AwsClient
 from evaluators.check import Check, Evaluator, Target
 from evaluators.errors import EvaluationIncompleteError
 from evaluators.events import RuleEvent
+from evaluators.excepting import excepting_evaluator
 from evaluators.inventory import Listed, ResourceFailure, SweepContext, error_reason, pages
 from evaluators.reporting import put_evaluations
 from evaluators.verdicts import Compliance, Evaluation, MissingEvidence
@@ -53,7 +54,7 @@ def sweep(check: Check[P], parameters: P, rule_event: RuleEvent, target: Target)
         ThreadPoolExecutor(len(check.listers) + 2, thread_name_prefix="sweep") as tasks,
     ):
         ctx.reads = reads
-        evaluator = tasks.submit(check.evaluator, parameters, target)
+        evaluator = tasks.submit(excepting_evaluator, check, parameters, target)
         previous = tasks.submit(lambda: list(_previous_results(config, rule_event.rule_name or "")))
         listings = {
             resource_type: tasks.submit(lambda lister: list(lister(ctx)), lister)

@@ -14,11 +14,13 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from evaluators import excepting
 from evaluators.aws import reset_clients
 from evaluators.backup import forget_selections
 from moto import mock_aws
@@ -102,9 +104,50 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     boto3.setup_default_session()
     reset_clients()
     forget_selections()
+    excepting.container_matcher.cache_clear()
     yield
     reset_clients()
     forget_selections()
+    excepting.container_matcher.cache_clear()
+
+
+@dataclass
+class ShippedExceptions:
+    """The exceptions document the functions read and the date their clock gives, for one test."""
+
+    path: Path
+    today: date = date(2026, 11, 20)
+
+    def ship(self, *exceptions: dict[str, Any]) -> None:
+        """Writes the document as the archive carries it; a new deployment means new containers."""
+        self.path.write_text(json.dumps(list(exceptions)))
+        excepting.container_matcher.cache_clear()
+
+
+@pytest.fixture
+def shipped_exceptions(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> ShippedExceptions:
+    shipped = ShippedExceptions(tmp_path / excepting.DOCUMENT_NAME)
+    monkeypatch.setattr(excepting, "DOCUMENT_PATH", shipped.path)
+    monkeypatch.setattr(excepting, "clock", lambda: shipped.today)
+    return shipped
+
+
+def exception_entry(**fields: Any) -> dict[str, Any]:
+    """An exception as the shipped document holds it (the stack setting's field names)."""
+    entry: dict[str, Any] = {
+        "id": "public-assets",
+        "check": "required-tags",
+        "resource": "public-assets-*",
+        "resourceType": None,
+        "regions": [],
+        "accounts": [],
+        "reason": "Served publicly; tagged by the CDN team's own tooling.",
+        "owner": "web team",
+        "ticket": "SEC-123",
+        "expires": "2026-11-30",
+    }
+    entry.update(fields)
+    return entry
 
 
 @pytest.fixture

@@ -16,7 +16,16 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from evaluator_support import ApiCalls, aws_error, change_event, client, configuration_item, scheduled_event
+from evaluator_support import (
+    ApiCalls,
+    ShippedExceptions,
+    aws_error,
+    change_event,
+    client,
+    configuration_item,
+    exception_entry,
+    scheduled_event,
+)
 from evaluators import encryption
 from evaluators.errors import EvaluationIncompleteError
 
@@ -79,7 +88,12 @@ def test_a_sweep_writes_one_record_per_type_and_a_summary(
     for record in per_type:
         assert record["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Check", "ResourceType"]]
         assert record["Check"] == "encryption"
-        counts = {"Compliant": "Count", "NonCompliant": "Count", "NotApplicable": "Count"}
+        counts = {
+            "Compliant": "Count",
+            "NonCompliant": "Count",
+            "NotApplicable": "Count",
+            "Excepted": "Count",
+        }
         assert metric_units(record) == counts
     volumes = next(r for r in per_type if r["ResourceType"] == "AWS::EC2::Volume")
     assert (volumes["Compliant"], volumes["NonCompliant"], volumes["NotApplicable"]) == (1, 2, 0)
@@ -91,6 +105,7 @@ def test_a_sweep_writes_one_record_per_type_and_a_summary(
         "Compliant": "Count",
         "NonCompliant": "Count",
         "NotApplicable": "Count",
+        "Excepted": "Count",
         "ResourcesEvaluated": "Count",
         "SweepDuration": "Milliseconds",
     }
@@ -140,3 +155,38 @@ def test_change_events_write_no_metric(api: ApiCalls, capsys: pytest.CaptureFixt
     item = configuration_item("AWS::EC2::Volume", "vol-1", {"volumeId": "vol-1", "encrypted": False})
     encryption.handler(change_event(item), None)
     assert capsys.readouterr().out == ""
+
+
+def test_excepted_resources_are_counted_apart_per_check_and_type(
+    api: ApiCalls, shipped_exceptions: ShippedExceptions, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Excepted results are posted COMPLIANT and counted in Compliant too; Excepted says how many of them
+    an exception covers, beside NonCompliant (the dashboard graphs both)."""
+    ec2 = client("ec2")
+    excepted = [ec2.create_volume(Size=1, AvailabilityZone="us-east-1a", Encrypted=False) for _ in range(2)]
+    ec2.create_volume(Size=1, AvailabilityZone="us-east-1a", Encrypted=False)
+    ec2.create_volume(Size=1, AvailabilityZone="us-east-1a", Encrypted=True)
+    expired = ec2.create_volume(Size=1, AvailabilityZone="us-east-1a", Encrypted=False)
+    shipped_exceptions.ship(
+        *(
+            exception_entry(id=f"scratch-{n}", check="encryption", resource=volume["VolumeId"])
+            for n, volume in enumerate(excepted)
+        ),
+        exception_entry(id="old", check="encryption", resource=expired["VolumeId"], expires="2026-11-19"),
+    )
+    capsys.readouterr()
+
+    encryption.handler(scheduled_event(), None)
+
+    *per_type, summary = emf_records(capsys.readouterr().out)
+    volumes = next(r for r in per_type if r["ResourceType"] == "AWS::EC2::Volume")
+    assert volumes["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Check", "ResourceType"]]
+    assert (volumes["Check"], volumes["Compliant"], volumes["Excepted"], volumes["NonCompliant"]) == (
+        "encryption",
+        3,
+        2,
+        2,
+    )
+    assert all(r["Excepted"] == 0 for r in per_type if r["ResourceType"] != "AWS::EC2::Volume")
+    assert summary["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Check"]]
+    assert (summary["Check"], summary["Excepted"], summary["NonCompliant"]) == ("encryption", 2, 2)

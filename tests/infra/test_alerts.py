@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from typing import Any
 
 import pytest
+from evaluators.exceptions import ResourceException, apply_exception
+from evaluators.verdicts import Compliance, Verdict
 from moto.events.models import EventPattern
 
 from components.catalog import CHECKS
@@ -143,6 +146,43 @@ def test_alert_message_tells_a_person_what_is_wrong_and_where(dev: Deployment) -
     )
 
 
+def test_an_excepted_resource_does_not_alert_and_an_expired_exception_does(dev: Deployment) -> None:
+    """Alerts need nothing of their own for exceptions: an excepted result is posted COMPLIANT, which the
+    pattern does not match; once the exception has expired the result is NON_COMPLIANT again and alerts,
+    its annotation (the message's last part) saying which exception expired."""
+    exception = ResourceException(
+        id="scratch",
+        check="encryption",
+        resource="vol-0abc*",
+        resource_type=None,
+        regions=(),
+        accounts=(),
+        reason="Scratch volume, wiped daily.",
+        owner="data team",
+        ticket="SEC-9",
+        expires=date(2026, 11, 30),
+    )
+    finding = Verdict.non_compliant("EBS volume is not encrypted.")
+    rule = rules_in(dev, "us-east-1")["config-noncompliant-notify-dev"]
+    name = "compliance-encryption-dev-eu-west-1"
+
+    def alert_for(verdict: Verdict) -> dict[str, Any]:
+        event = compliance_change(name, "eu-west-1", verdict.compliance.value)
+        event["detail"]["newEvaluationResult"]["annotation"] = verdict.annotation
+        return event
+
+    excepted = apply_exception(finding, exception, date(2026, 11, 30))
+    assert excepted.compliance is Compliance.COMPLIANT
+    assert not matches(rule, alert_for(excepted))
+    expired = apply_exception(finding, exception, date(2026, 12, 1))
+    assert expired.compliance is Compliance.NON_COMPLIANT
+    assert matches(rule, alert_for(expired))
+    assert transform(target_of(dev, rule), alert_for(expired)).endswith(
+        "EXCEPTION scratch EXPIRED after 2026-11-30; owner: data team; ticket: SEC-9; "
+        "finding: EBS volume is not encrypted."
+    )
+
+
 @pytest.mark.parametrize("region", REGIONS)
 def test_evaluator_failures_alert_from_any_region(dev: Deployment, region: str) -> None:
     rule = rules_in(dev, "us-east-1")["config-eval-errors-notify-dev"]
@@ -198,3 +238,98 @@ def test_errors_alarm_watches_its_function(dev: Deployment) -> None:
         assert inputs["threshold"] == 1 and inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert inputs["treatMissingData"] == "notBreaching"
         assert "alarmActions" not in inputs  # state changes reach the topic through EventBridge
+
+
+# The patterns, value by value: EventBridge User Guide, "Amazon EventBridge event patterns" (prefix
+# matching, arrays as "any of"); Config Developer Guide, "Example AWS Config Rules Compliance Change
+# event"; CloudWatch User Guide, "Alarm events and EventBridge" (detail.state.value).
+def non_compliant_pattern(names: list[Any]) -> dict[str, Any]:
+    return {
+        "source": ["aws.config"],
+        "detail-type": ["Config Rules Compliance Change"],
+        "detail": {"configRuleName": names, "newEvaluationResult": {"complianceType": ["NON_COMPLIANT"]}},
+    }
+
+
+def failing_evaluator_pattern(names: list[Any]) -> dict[str, Any]:
+    return {
+        "source": ["aws.cloudwatch"],
+        "detail-type": ["CloudWatch Alarm State Change"],
+        "detail": {"alarmName": names, "state": {"value": ["ALARM"]}},
+    }
+
+
+CHECK_NAMES = ["encryption", "required-tags", "backup"]
+
+
+def test_primary_rules_match_exactly_this_stacks_sources_in_every_region(dev: Deployment) -> None:
+    rules = rules_in(dev, "us-east-1")
+    non_compliant = json.loads(rules["config-noncompliant-notify-dev"].inputs["eventPattern"])
+    # The custom checks by name prefix, and every AWS managed and pack rule by the shared managed prefix.
+    assert non_compliant == non_compliant_pattern(
+        [*({"prefix": f"compliance-{c}-dev-"} for c in CHECK_NAMES), {"prefix": "managed-dev--"}]
+    )
+    failing = json.loads(rules["config-eval-errors-notify-dev"].inputs["eventPattern"])
+    assert failing == failing_evaluator_pattern(
+        [{"prefix": f"compliance-errors-{check}-dev-"} for check in CHECK_NAMES]
+    )
+
+
+@pytest.mark.parametrize("region", ["us-west-2", "eu-west-1"])
+def test_forwarding_rules_match_exactly_the_regions_own_sources(dev: Deployment, region: str) -> None:
+    rules = rules_in(dev, region)
+    assert json.loads(rules[f"config-noncompliant-fwd-dev-{region}"].inputs["eventPattern"]) == (
+        non_compliant_pattern(
+            [
+                *(f"compliance-{check}-dev-{region}" for check in CHECK_NAMES),
+                {"prefix": f"managed-dev--{region}-"},
+            ]
+        )
+    )
+    assert json.loads(rules[f"config-eval-errors-fwd-dev-{region}"].inputs["eventPattern"]) == (
+        failing_evaluator_pattern([f"compliance-errors-{check}-dev-{region}" for check in CHECK_NAMES])
+    )
+    for rule in rules.values():
+        # Enabled (the provider's default), on the default bus, where Config and CloudWatch send events.
+        assert "state" not in rule.inputs or rule.inputs["state"] == "ENABLED"
+        assert "eventBusName" not in rule.inputs or rule.inputs["eventBusName"] == "default"
+
+
+def test_input_paths_read_the_documented_event_fields(dev: Deployment) -> None:
+    rules = rules_in(dev, "us-east-1")
+    non_compliant = target_of(dev, rules["config-noncompliant-notify-dev"]).inputs["inputTransformer"]
+    assert non_compliant["inputPaths"] == {
+        "rule": "$.detail.configRuleName",
+        "resourceType": "$.detail.resourceType",
+        "resourceId": "$.detail.resourceId",
+        "region": "$.detail.awsRegion",
+        "account": "$.detail.awsAccountId",
+        "annotation": "$.detail.newEvaluationResult.annotation",
+        "time": "$.time",
+    }
+    failing = target_of(dev, rules["config-eval-errors-notify-dev"]).inputs["inputTransformer"]
+    assert failing["inputPaths"] == {
+        "alarm": "$.detail.alarmName",
+        "reason": "$.detail.state.reason",
+        "region": "$.region",
+        "account": "$.account",
+        "time": "$.time",
+    }
+
+
+def test_evaluator_alert_tells_a_person_what_failed_and_what_follows(dev: Deployment) -> None:
+    rule = rules_in(dev, "us-east-1")["config-eval-errors-notify-dev"]
+    alarm = "compliance-errors-backup-dev-eu-west-1"
+    message = transform(target_of(dev, rule), alarm_change(alarm, "eu-west-1"))
+    assert message == (
+        f"EVALUATOR FAILING: {alarm} in account {ACCOUNT_ID}, region eu-west-1 (2026-11-26T10:20:00Z): "
+        "Threshold Crossed: 1 datapoint [2.0 (26/11/26 10:15:00)] was greater than or equal to the "
+        "threshold (1.0). Compliance results of its rule may be stale until it succeeds; its log group "
+        "tells why."
+    )
+
+
+def test_errors_alarm_goes_off_on_one_failed_invocation_in_five_minutes(dev: Deployment) -> None:
+    for alarm in errors_alarms(dev):
+        assert (alarm.inputs["period"], alarm.inputs["evaluationPeriods"]) == (300, 1)
+        assert set(alarm.inputs["dimensions"]) == {"FunctionName"}

@@ -43,6 +43,7 @@ def settings_for(regions: list[str], **raw: str) -> Settings:
     )
 
 
+COMPLIANCE_TITLE = "NON_COMPLIANT and excepted resources, by region"
 DEV = parse_settings({key: v if isinstance(v, str) else json.dumps(v) for key, v in DEV_CONFIG.items()})
 SEVENTEEN = settings_for(SEVENTEEN_REGIONS, primaryRegion=SEVENTEEN_REGIONS[5])
 
@@ -98,13 +99,19 @@ def test_widgets_tile_the_grid_without_overlapping(settings: Settings) -> None:
 
 
 @pytest.mark.parametrize("settings", [DEV, SEVENTEEN], ids=["3 regions", "17 regions"])
-def test_each_check_shows_non_compliant_resources_with_one_line_per_region(settings: Settings) -> None:
+def test_each_check_shows_non_compliant_and_excepted_resources_in_each_region(settings: Settings) -> None:
+    """The sweeps' metrics (functions/evaluators/metrics.py): NonCompliant and, beside it, Excepted, both
+    with dimension Check only, in each region's own namespace ConfigCompliance."""
     body = dashboard_body(settings)
     for check in CHECKS:
-        graph = widget(body, f"{check.name}: NON_COMPLIANT resources, by region")
+        graph = widget(body, f"{check.name}: {COMPLIANCE_TITLE}")
         assert lines(graph) == [
-            ("ConfigCompliance", "NonCompliant", {"Check": check.name}, region) for region in settings.regions
+            ("ConfigCompliance", metric, {"Check": check.name}, region)
+            for region in settings.regions
+            for metric in ("NonCompliant", "Excepted")
         ]
+        labels = [metric[-1]["label"] for metric in graph["metrics"]]
+        assert labels[:2] == [f"{settings.regions[0]} non-compliant", f"{settings.regions[0]} excepted"]
         assert graph["stat"] == "Maximum"
 
 
@@ -115,13 +122,13 @@ def test_organization_non_compliant_graphs_add_up_the_accounts() -> None:
     )
     body = dashboard_body(settings)
     for check in CHECKS:
-        assert widget(body, f"{check.name}: NON_COMPLIANT resources, by region")["stat"] == "Sum"
+        assert widget(body, f"{check.name}: {COMPLIANCE_TITLE}")["stat"] == "Sum"
 
 
 def test_non_compliant_graphs_take_one_sweep_per_period() -> None:
     for frequency, seconds in (("One_Hour", 3600), ("Six_Hours", 21600), ("TwentyFour_Hours", 86400)):
         body = dashboard_body(settings_for(["us-east-1"], evaluationFrequency=frequency))
-        assert widget(body, "encryption: NON_COMPLIANT resources, by region")["period"] == seconds
+        assert widget(body, f"encryption: {COMPLIANCE_TITLE}")["period"] == seconds
 
 
 @pytest.mark.parametrize("settings", [DEV, SEVENTEEN], ids=["3 regions", "17 regions"])
@@ -184,10 +191,12 @@ def test_a_new_check_gets_its_row_without_editing_the_dashboard(monkeypatch: pyt
     monkeypatch.setattr(dashboard_module, "CHECKS", (*CHECKS, extra))
     body = dashboard_body(DEV)
     assert len(body["widgets"]) == widgets_before + 3
-    for title in ("NON_COMPLIANT resources", "evaluator errors", "evaluator duration (maximum, ms)"):
+    for title in ("evaluator errors", "evaluator duration (maximum, ms)"):
         assert [region for *_, region in lines(widget(body, f"logging: {title}, by region"))] == list(
             DEV.regions
         )
+    compliance_regions = [region for *_, region in lines(widget(body, f"logging: {COMPLIANCE_TITLE}"))]
+    assert compliance_regions == [region for region in DEV.regions for _ in range(2)]
     assert "logging" in body["widgets"][0]["properties"]["markdown"]
 
 
@@ -244,3 +253,32 @@ def test_the_dashboard_resource_is_named_with_the_suffix_in_the_primary_region()
     provider = registrations["pulumi:providers:aws"]
     assert resource.provider_urn == provider.urn
     assert provider.inputs["region"] == SEVENTEEN.primary_region
+
+
+def test_alert_path_graphs_add_failures_and_show_the_deepest_queue_per_five_minutes() -> None:
+    """Failures are counts (Sum), a queue's depth is a level (Maximum: the worst moment of the period);
+    EventBridge, SQS and SNS publish these metrics per minute or five (CloudWatch User Guide, the
+    services' metric pages), so 5-minute periods lose nothing."""
+    body = dashboard_body(DEV)
+    for title, stat in (
+        ("Alert path: failed EventBridge deliveries, by region and rule", "Sum"),
+        ("Alert path: undelivered alerts in the dead-letter queues, by region", "Maximum"),
+        ("Alert path: failed notifications of the alert topic", "Sum"),
+    ):
+        graph = widget(body, title)
+        assert (graph["stat"], graph["period"]) == (stat, 300), title
+
+
+def test_evaluator_graphs_use_five_minute_periods() -> None:
+    body = dashboard_body(DEV)
+    for check in CHECKS:
+        for what in ("errors", "duration (maximum, ms)"):
+            assert widget(body, f"{check.name}: evaluator {what}, by region")["period"] == 300
+
+
+def test_every_graph_shows_a_week_of_unstacked_lines_from_zero() -> None:
+    body = dashboard_body(DEV)
+    assert (body["start"], body["periodOverride"]) == ("-P7D", "inherit")
+    for properties in metric_widgets(body):
+        assert properties["stacked"] is False
+        assert properties["yAxis"] == {"left": {"min": 0}}

@@ -164,23 +164,44 @@ def test_alert_topic_is_encrypted_displayed_and_subscribed(dev: Deployment) -> N
     assert {s.inputs["protocol"] for s in subscriptions} == {"email"}
 
 
-def test_topic_policy_lets_only_the_alert_rules_publish(dev: Deployment) -> None:
-    rules = [r for r in dev.of_type("aws:cloudwatch/eventRule:EventRule") if dev.region_of(r) == "us-east-1"]
-    assert sorted(r.inputs["name"] for r in rules) == [
-        "config-eval-errors-notify-dev",
-        "config-noncompliant-notify-dev",
+def test_topic_policy_admits_eventbridge_without_a_condition_and_denies_plain_http(dev: Deployment) -> None:
+    """EventBridge User Guide, "Using resource-based policies for Amazon EventBridge" > "Amazon SNS
+    permissions" (eb-use-resource-based.html#eb-sns-permissions): "You can't use `Condition` blocks in
+    Amazon SNS topic policies for EventBridge." A condition there could lose every alert; the deny
+    refuses plain HTTP and gates nothing."""
+    topic_arn = only(dev, "aws:sns/topic:Topic").state["arn"]
+    policy = json.loads(only(dev, "aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
+    assert policy == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AlertRulePublishes",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }
+    assert only(dev, "aws:sns/topicPolicy:TopicPolicy").inputs["arn"] == topic_arn
+    topic_targets = [
+        t for t in dev.of_type("aws:cloudwatch/eventTarget:EventTarget") if dev.region_of(t) == "us-east-1"
     ]
-    policy = statements(only(dev, "aws:sns/topicPolicy:TopicPolicy").inputs["policy"])
-    publish = policy["AlertRulePublishes"]
-    assert publish["Principal"] == {"Service": "events.amazonaws.com"}
-    assert publish["Action"] == "sns:Publish"
-    assert publish["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT_ID}
-    assert sorted(publish["Condition"]["ArnEquals"]["aws:SourceArn"]) == sorted(r.state["arn"] for r in rules)
-    assert policy["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    for target in dev.of_type("aws:cloudwatch/eventTarget:EventTarget"):
-        if dev.region_of(target) == "us-east-1":
-            assert target.inputs["arn"] == only(dev, "aws:sns/topic:Topic").state["arn"]
-            assert only(dev, "aws:sns/topicPolicy:TopicPolicy").urn in target.dependencies
+    assert len(topic_targets) == 2
+    for target in topic_targets:
+        assert target.inputs["arn"] == topic_arn
+        # Publishing only works once the policy is in place.
+        assert only(dev, "aws:sns/topicPolicy:TopicPolicy").urn in target.dependencies
+        # A resource-based policy, not a role (eb-use-resource-based.html).
+        assert "roleArn" not in target.inputs
 
 
 def test_aggregator_covers_exactly_the_configured_regions(dev: Deployment) -> None:

@@ -19,6 +19,7 @@ from components import naming
 from components.catalog import CHECKS, EVALUATOR_PERMISSIONS, GLOBAL_RESOURCE_TYPES, recorded_resource_types
 from components.member_baseline import (
     MAX_TEMPLATE_BODY_BYTES,
+    PLACEHOLDER,
     member_regional_template,
     member_roles_template,
     template_body,
@@ -60,12 +61,12 @@ SEVENTEEN_REGIONS = [
 ACCEPTED_INFORMATIONAL = {"I3042"}
 
 
-def settings_for(regions: list[str], **extra: str) -> Settings:
+def settings_for(regions: list[str], primary: str = "us-east-1", **extra: str) -> Settings:
     return parse_settings(
         {
             "environmentSuffix": "dev",
             "regions": json.dumps(regions),
-            "primaryRegion": "us-east-1",
+            "primaryRegion": primary,
             "resourceTags": json.dumps(["Owner=platform-team"]),
             **extra,
         }
@@ -75,11 +76,13 @@ def settings_for(regions: list[str], **extra: str) -> Settings:
 DEV = settings_for(THREE_REGIONS)
 
 
-def resolve(value: Any, region: str, conditions: dict[str, bool] | None = None) -> Any:
-    """The value as CloudFormation gives it to the resource in MEMBER_ACCOUNT and ``region``."""
-    variables = {**PARAMETERS, "AWS::Region": region, "AWS::AccountId": MEMBER_ACCOUNT}
+def resolve(
+    value: Any, region: str, conditions: dict[str, bool] | None = None, account: str = MEMBER_ACCOUNT
+) -> Any:
+    """The value as CloudFormation gives it to the resource in ``account`` and ``region``."""
+    variables = {**PARAMETERS, "AWS::Region": region, "AWS::AccountId": account}
     if isinstance(value, list):
-        return [resolve(item, region, conditions) for item in value]
+        return [resolve(item, region, conditions, account) for item in value]
     if not isinstance(value, dict):
         return value
     if "Fn::Sub" in value:
@@ -92,23 +95,53 @@ def resolve(value: Any, region: str, conditions: dict[str, bool] | None = None) 
     if "Fn::If" in value:
         condition, if_true, if_false = value["Fn::If"]
         assert conditions is not None, "Fn::If outside a resolved template"
-        return resolve(if_true if conditions[condition] else if_false, region, conditions)
-    return {key: resolve(item, region, conditions) for key, item in value.items()}
+        return resolve(if_true if conditions[condition] else if_false, region, conditions, account)
+    return {key: resolve(item, region, conditions, account) for key, item in value.items()}
 
 
 def dead_letter_queue_arn(region: str) -> str:
     return f"arn:aws:sqs:{region}:{MEMBER_ACCOUNT}:{naming.dead_letter_queue('dev', region)}"
 
 
-def resources_in(template: dict[str, Any], region: str) -> dict[str, dict[str, Any]]:
-    """Each resource with its conditions and intrinsic functions resolved for ``region``."""
-    conditions = {
-        name: len(set(resolve(expression["Fn::Equals"], region))) == 1
-        for name, expression in template.get("Conditions", {}).items()
-    }
+# CloudFormation Template Reference, condition functions, "Supported functions": in Fn::Equals, Fn::Or and
+# the other condition functions only Fn::FindInMap, Ref and condition functions; Fn::Or and Fn::And take
+# two to ten conditions.
+CONDITION_FUNCTIONS = {"Fn::Equals", "Fn::Or", "Fn::And", "Fn::Not", "Condition", "Ref", "Fn::FindInMap"}
+
+
+def condition_values(template: dict[str, Any], region: str, account: str) -> dict[str, bool]:
+    """Each of the template's conditions, evaluated as CloudFormation would in ``account`` and ``region``."""
+    definitions = template.get("Conditions", {})
+
+    def value(expression: Any) -> bool:
+        assert isinstance(expression, dict) and len(expression) == 1, expression
+        ((function, arguments),) = expression.items()
+        assert function in CONDITION_FUNCTIONS, f"{function} is not allowed in a condition"
+        if function == "Condition":
+            return value(definitions[arguments])
+        if function == "Fn::Equals":
+            first, second = (resolve(argument, region, account=account) for argument in arguments)
+            return bool(first == second)
+        if function in ("Fn::Or", "Fn::And"):
+            assert 2 <= len(arguments) <= 10, f"{function} takes two to ten conditions"
+            return (any if function == "Fn::Or" else all)(value(argument) for argument in arguments)
+        assert function == "Fn::Not", function
+        (negated,) = arguments
+        return not value(negated)
+
+    return {name: value(expression) for name, expression in definitions.items()}
+
+
+def resources_in(
+    template: dict[str, Any], region: str, account: str = MEMBER_ACCOUNT
+) -> dict[str, dict[str, Any]]:
+    """The resources CloudFormation creates in ``account`` and ``region``, each with its conditions and
+    intrinsic functions resolved."""
+    conditions = condition_values(template, region, account)
     return {
-        logical_id: resolve(resource, region, conditions)
+        logical_id: resolve(resource, region, conditions, account)
         for logical_id, resource in template["Resources"].items()
+        if "Condition" not in resource or conditions[resource["Condition"]]
     }
 
 
@@ -298,7 +331,7 @@ def test_forward_rule_matches_this_stacks_organization_rules_non_compliant_chang
     assert not matches(rule, member_event("OrgConfigRule-s3-bucket-versioning-enabled-dbgzf8ba", region))
 
 
-def test_forward_rule_sends_to_the_hubs_primary_bus_with_retries_and_a_dead_letter_queue() -> None:
+def test_forward_rule_sends_to_the_hubs_primary_bus_with_a_dead_letter_queue_and_no_retry_policy() -> None:
     resources = resources_in(member_regional_template(DEV, False), "eu-west-1")
     rule = resources["NonCompliantForwardRule"]
     properties = rule["Properties"]
@@ -308,7 +341,8 @@ def test_forward_rule_sends_to_the_hubs_primary_bus_with_retries_and_a_dead_lett
     forwarder = resources_in(member_roles_template(DEV, False), "us-east-1")["AlertForwarderRole"]
     assert target["Arn"] == f"arn:aws:events:us-east-1:{HUB_ACCOUNT}:event-bus/default"
     assert target["RoleArn"] == f"arn:aws:iam::{MEMBER_ACCOUNT}:role/{forwarder['Properties']['RoleName']}"
-    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 20}
+    # A bus target takes a dead-letter queue, no retry policy (sources: tests/infra/test_alert_path.py).
+    assert "RetryPolicy" not in target
     assert target["DeadLetterConfig"] == {"Arn": dead_letter_queue_arn("eu-west-1")}
     # The forwarder may put events on that bus only.
     (policy,) = forwarder["Properties"]["Policies"]
@@ -331,3 +365,88 @@ def test_forward_rule_sends_to_the_hubs_primary_bus_with_retries_and_a_dead_lett
 def test_member_rule_prefix_is_the_organization_rule_name_as_config_names_its_member_copy() -> None:
     prefix = naming.member_config_rule_prefix("backup", "dev", "eu-west-1")
     assert prefix == "OrgConfigRule-compliance-backup-dev-eu-west-1-"
+
+
+EXCLUDED = "333333333333"
+OTHER_MEMBER = "444444444444"
+BUILDS = [member_roles_template, member_regional_template]
+
+
+def organization_settings(excluded: list[str], regions: list[str] = THREE_REGIONS) -> Settings:
+    return settings_for(
+        regions,
+        scope="organization",
+        memberOrganizationalUnits=json.dumps(["ou-ab12-cdef3456"]),
+        excludedAccounts=json.dumps(excluded),
+    )
+
+
+@pytest.mark.parametrize("excluded_count", [1, 10, 11, 105], ids=["1", "10", "11", "105"])
+@pytest.mark.parametrize("manage_recorders", [True, False], ids=["recorders", "no-recorders"])
+@pytest.mark.parametrize("build", BUILDS)
+def test_excluded_accounts_and_the_hub_get_only_the_placeholder(
+    excluded_count: int,
+    manage_recorders: bool,
+    build,  # type: ignore[no-untyped-def]
+) -> None:
+    """The StackSets target whole OUs; the templates' SkippedAccount condition keeps the hub and every
+    excluded account out, with a placeholder because a stack needs at least one resource."""
+    excluded = [f"{number:012d}" for number in range(500000000000, 500000000000 + excluded_count - 1)]
+    excluded.append(EXCLUDED)
+    template = build(organization_settings(excluded), manage_recorders)
+    everything = set(template["Resources"]) - {PLACEHOLDER}
+    for account in (EXCLUDED, excluded[0], HUB_ACCOUNT):
+        assert set(resources_in(template, "us-west-2", account)) == {PLACEHOLDER}, account
+    for account in (MEMBER_ACCOUNT, OTHER_MEMBER):
+        assert set(resources_in(template, "us-west-2", account)) == everything, account
+    assert template["Resources"][PLACEHOLDER] == {
+        "Type": "AWS::CloudFormation::WaitConditionHandle",
+        "Condition": "SkippedAccount",
+    }
+    assert lint_findings(template, THREE_REGIONS) == []
+
+
+def test_exclusions_are_literal_account_ids_and_the_hub_parameter() -> None:
+    template = member_regional_template(organization_settings([EXCLUDED]), False)
+    assert template["Conditions"]["SkippedAccount"] == {
+        "Fn::Or": [
+            {"Fn::Equals": [{"Ref": "AWS::AccountId"}, {"Ref": "HubAccountId"}]},
+            {"Fn::Equals": [{"Ref": "AWS::AccountId"}, EXCLUDED]},
+        ]
+    }
+    assert template["Conditions"]["MemberAccount"] == {"Fn::Not": [{"Condition": "SkippedAccount"}]}
+    # Without exclusions the hub alone is skipped.
+    alone = member_roles_template(DEV, False)["Conditions"]["SkippedAccount"]
+    assert alone == {"Fn::Equals": [{"Ref": "AWS::AccountId"}, {"Ref": "HubAccountId"}]}
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "us-west-2", "us-east-1"])
+def test_primary_region_is_the_setting_not_the_first_region(region: str) -> None:
+    settings = settings_for(["eu-west-1", "us-west-2", "us-east-1"], primary="us-east-1")
+    template = member_regional_template(settings, True)
+    assert template["Conditions"]["IsPrimaryRegion"] == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}
+    resources = resources_in(template, region)
+    recorded = set(resources["ConfigRecorder"]["Properties"]["RecordingGroup"]["ResourceTypes"])
+    assert bool(recorded & set(GLOBAL_RESOURCE_TYPES)) == (region == "us-east-1")
+    (target,) = resources["NonCompliantForwardRule"]["Properties"]["Targets"]
+    assert target["Arn"] == f"arn:aws:events:us-east-1:{HUB_ACCOUNT}:event-bus/default"
+    roles = resources_in(member_roles_template(settings, True), "us-east-1")
+    (forward,) = roles["AlertForwarderRole"]["Properties"]["Policies"]
+    assert forward["PolicyDocument"]["Statement"][0]["Resource"] == target["Arn"]
+
+
+def test_member_service_roles_trust_their_service_in_the_member_account_only() -> None:
+    """EventBridge and Config assume the member's roles on the member account's behalf: aws:SourceAccount is
+    the member account, never the hub (whose account sends no event from the member)."""
+    roles = resources_in(member_roles_template(DEV, True), "us-east-1")
+    for name, service in (
+        ("AlertForwarderRole", "events.amazonaws.com"),
+        ("ConfigRole", "config.amazonaws.com"),
+    ):
+        (statement,) = roles[name]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert statement == {
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": MEMBER_ACCOUNT}},
+        }

@@ -97,15 +97,16 @@ def test_the_table_shows_the_summary_then_every_non_compliant_resource_newest_fi
     assert lines[0].startswith("Compliance report of aggregator config-compliance-dev, ")
     assert lines[1:7] == [
         "",
-        "Resources per check and region (compliant / non-compliant):",
+        "Resources per check and region (compliant / excepted / non-compliant):",
         "Check          us-east-1   us-west-2   eu-west-1",
-        "encryption     1 / 1       0 / 1       1 / 0",
-        "required-tags  no results  0 / 1       no results",
-        "backup         no results  no results  0 / 1",
+        "encryption     1 / 0 / 1   0 / 0 / 1   1 / 0 / 0",
+        "required-tags  no results  0 / 0 / 1   no results",
+        "backup         no results  no results  0 / 0 / 1",
     ]
     assert lines[8] == "Non-compliant resources: 4, newest first"
     assert lines[9].split("  ")[0] == "Recorded (UTC)"
-    ids = [line.split()[6] for line in lines[10:]]
+    ids = [line.split()[6] for line in lines[10:14]]
+    assert lines[14:] == ["", "Excepted resources: 0, newest first", "", "Exceptions: none listed"]
     assert ids == ["db-ABCDEFGHIJKLMNOP", "vol-0003", "analytics-raw", "vol-0002"]
     assert lines[10].endswith("backup         AWS::RDS::DBInstance  db-ABCDEFGHIJKLMNOP  "
                               "compliance-backup-dev-eu-west-1         "
@@ -226,7 +227,7 @@ def test_filters_the_stack_does_not_have_are_refused(
     assert status == 2
     assert capsys.readouterr().err == (
         "error: --region ap-south-1: the stack's regions are us-east-1, us-west-2, eu-west-1; "
-        "--check logging: the stack's checks are encryption, required-tags, backup; "
+        "--check logging: the stack's checks and managed rules are encryption, required-tags, backup; "
         "--resource-type Volume: expected a type like AWS::EC2::Volume\n"
     )
     assert clients.calls == ["GetCallerIdentity"]
@@ -253,6 +254,11 @@ def test_csv_has_one_row_per_non_compliant_resource(
         "resource_id": "analytics-raw",
         "rule": "compliance-required-tags-dev-us-west-2",
         "annotation": "Missing required tag(s): CostCenter | Owner",
+        "status": "NON_COMPLIANT",
+        "exception": "",
+        "owner": "",
+        "ticket": "",
+        "expires": "",
     }
     assert datetime.fromisoformat(rows[2]["recorded"]).tzinfo is not None
 
@@ -269,7 +275,7 @@ def test_markdown_escapes_table_separators(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("# Compliance report of aggregator config-compliance-dev, ")
     assert "| Check | us-east-1 | us-west-2 | eu-west-1 |" in lines
-    assert "| encryption | 1 / 1 | 0 / 1 | 1 / 0 |" in lines
+    assert "| encryption | 1 / 0 / 1 | 0 / 0 / 1 | 1 / 0 / 0 |" in lines
     assert "## Non-compliant resources (4), newest first" in lines
     tagged = next(line for line in lines if "analytics-raw" in line)
     assert tagged.endswith("| Missing required tag(s): CostCenter \\| Owner |")
@@ -483,11 +489,18 @@ def test_every_text_format_shows_filters_warnings_and_an_empty_findings_list() -
 
     table = render_table(report).splitlines()
     assert table[1:3] == [filters, f"Warning: {report.warnings[0]}"]
-    assert table[-1] == "Non-compliant resources: 0, newest first"
+    assert table[-5:] == [
+        "Non-compliant resources: 0, newest first", "", "Excepted resources: 0, newest first", "",
+        "Exceptions: none listed",
+    ]
     markdown = render_markdown(report).splitlines()
     assert filters in markdown and f"> **Warning:** {report.warnings[0]}" in markdown
-    assert markdown[-1] == "None."
+    assert markdown[-7:] == [
+        "None.", "", "## Excepted resources (0), newest first", "", "None.", "", "## Exceptions: none listed"
+    ]
     page = render_html(report)
     assert f'<p class="meta">{filters}</p>' in page
     assert '<p id="findings-empty">No non-compliant resource.</p>' in page
-    assert "background:#dafbe1" in page
+    assert '<td class="cell heat-compliant">4 / 0 / 0</td>' in page
+    assert '<p id="excepted-empty">No excepted resource.</p>' in page
+    assert '<p id="exceptions-empty">The stack lists no exception.</p>' in page

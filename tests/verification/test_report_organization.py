@@ -74,11 +74,21 @@ def _estate(organization: Organization, now: datetime) -> list[Evaluation]:
         # same name as the organization rule.
         Evaluation(
             f"{naming.ORGANIZATION_RULE_PREFIX}compliance-encryption-devtest-us-east-1-k3j4h5g6",
-            "us-east-1", "AWS::EC2::Volume", "vol-other", "NON_COMPLIANT", now, account=first,
+            "us-east-1",
+            "AWS::EC2::Volume",
+            "vol-other",
+            "NON_COMPLIANT",
+            now,
+            account=first,
         ),
         Evaluation(
-            rule_name("encryption", "us-east-1"), "us-east-1", "AWS::EC2::Volume", "vol-old", "NON_COMPLIANT",
-            now, account=ACCOUNT,
+            rule_name("encryption", "us-east-1"),
+            "us-east-1",
+            "AWS::EC2::Volume",
+            "vol-old",
+            "NON_COMPLIANT",
+            now,
+            account=ACCOUNT,
         ),
     ]
 
@@ -110,17 +120,18 @@ def test_the_table_maps_copies_to_checks_and_regions_per_account(
     assert status == 0, captured.err
     lines = captured.out.splitlines()
     accounts = sorted([ACCOUNT, first, second])
-    assert lines[2] == "Resources per account, check and region (compliant / non-compliant):"
+    assert lines[2] == "Resources per account, check and region (compliant / excepted / non-compliant):"
     summary = [line.split("  ")[0:2] for line in lines[4:13]]
     assert [row[0] for row in summary] == [account for account in accounts for _ in range(3)]
     rows = {tuple(line.split()[:2]): line.split()[2:] for line in lines[4:13]}
-    assert rows[(first, "encryption")] == ["1", "/", "1", "no", "results", "no", "results"]
-    assert rows[(second, "encryption")] == ["no", "results", "0", "/", "1", "no", "results"]
-    assert rows[(second, "backup")] == ["no", "results", "no", "results", "1", "/", "0"]
-    assert rows[(ACCOUNT, "encryption")] == ["1", "/", "0", "no", "results", "no", "results"]
+    assert rows[(first, "encryption")] == ["1", "/", "0", "/", "1", "no", "results", "no", "results"]
+    assert rows[(second, "encryption")] == ["no", "results", "0", "/", "0", "/", "1", "no", "results"]
+    assert rows[(second, "backup")] == ["no", "results", "no", "results", "1", "/", "0", "/", "0"]
+    assert rows[(ACCOUNT, "encryption")] == ["1", "/", "0", "/", "0", "no", "results", "no", "results"]
     assert lines[3].split() == ["Account", "Check", "us-east-1", "us-west-2", "eu-west-1"]
     assert lines[14] == "Non-compliant resources: 2, newest first"
-    findings = [line.split() for line in lines[16:]]
+    findings = [line.split() for line in lines[16:18]]
+    assert lines[18:] == ["", "Excepted resources: 0, newest first", "", "Exceptions: none listed"]
     assert [(row[2], row[3], row[4], row[5], row[6]) for row in findings] == [
         (first, "us-east-1", "encryption", "AWS::EC2::Volume", "vol-m1a"),
         (second, "us-west-2", "encryption", "AWS::EC2::Volume", "vol-m2a"),
@@ -148,7 +159,8 @@ def test_json_csv_markdown_and_html_carry_the_account(
     assert document["accounts"] == sorted([ACCOUNT, first, second])
     assert len(document["summary"]) == 3 * 3 * 3
     assert {
-        "accountId": second, "check": "encryption", "region": "us-west-2", "compliant": 0, "nonCompliant": 1
+        "accountId": second, "check": "encryption", "region": "us-west-2", "compliant": 0, "excepted": 0,
+        "nonCompliant": 1,
     } in document["summary"]
     assert [finding["accountId"] for finding in document["nonCompliant"]] == [first, second]
 
@@ -161,9 +173,9 @@ def test_json_csv_markdown_and_html_carry_the_account(
 
     main([*arguments, "markdown"], clients=_clients(aws_endpoint, outputs, organization, now))
     markdown = capsys.readouterr().out.splitlines()
-    assert "## Resources per account, check and region (compliant / non-compliant)" in markdown
+    assert "## Resources per account, check and region (compliant / excepted / non-compliant)" in markdown
     assert "| Account | Check | us-east-1 | us-west-2 | eu-west-1 |" in markdown
-    assert f"| {first} | encryption | 1 / 1 | no results | no results |" in markdown
+    assert f"| {first} | encryption | 1 / 0 / 1 | no results | no results |" in markdown
 
     main([*arguments, "html"], clients=_clients(aws_endpoint, outputs, organization, now))
     page = capsys.readouterr().out
@@ -239,3 +251,72 @@ def test_account_filters_the_stack_cannot_have_are_refused(
         f"error: --account 210987654321: the stack watches only its account {ACCOUNT}\n"
     )
     assert main(["report", "--outputs", str(account_stack), "--account", ACCOUNT], clients=clients) == 0
+
+
+def test_member_copies_of_organization_managed_rules_count_and_packs_are_named_as_left_out(
+    organization: Organization,
+    outputs: dict[str, Any],
+    aws_endpoint: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    now = datetime.now().astimezone()
+    first, _ = organization.members
+    rule = "managed-dev--us-east-1-s3-versioning"
+    stack = {
+        **outputs,
+        "managedRules": {
+            "us-east-1": {
+                "s3-versioning": {
+                    "ruleName": rule,
+                    "identifier": "S3_BUCKET_VERSIONING_ENABLED",
+                    "trigger": "change",
+                },
+                "s3-versioning-2": {
+                    "ruleName": f"{rule}-2",
+                    "identifier": "S3_BUCKET_VERSIONING_ENABLED",
+                    "trigger": "change",
+                },
+            },
+            "us-west-2": {},
+            "eu-west-1": {},
+        },
+        "conformancePacks": {"us-east-1": ["encryption-logging-dev"], "us-west-2": [], "eu-west-1": []},
+    }
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(stack), encoding="utf-8")
+    copy = f"{naming.ORGANIZATION_RULE_PREFIX}{rule}-{first[-4:]}q7w8"
+    evaluations = [
+        Evaluation(copy, "us-east-1", "AWS::S3::Bucket", "logs", "NON_COMPLIANT", now, "off", account=first),
+        # The stack's managed rule whose name starts with the other's: counted for itself (longest prefix).
+        Evaluation(
+            f"{naming.ORGANIZATION_RULE_PREFIX}{rule}-2-{first[-4:]}q7w8",
+            "us-east-1",
+            "AWS::S3::Bucket",
+            "other",
+            "NON_COMPLIANT",
+            now,
+            account=first,
+        ),
+    ]
+    sources = "DescribeConfigurationAggregatorSourcesStatus"
+    answers = {
+        sources: organization_answers(stack, (ACCOUNT, *organization.members), now)[sources],
+        **aggregate_answers(evaluations),
+    }
+    clients = StatusAnswers(aws_endpoint, answers)
+
+    status = main(["report", "--outputs", str(path), "--format", "json"], clients=clients)
+
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    document = json.loads(captured.out)
+    assert sorted((f["accountId"], f["check"], f["resourceId"]) for f in document["nonCompliant"]) == [
+        (first, "managed:s3-versioning", "logs"),
+        (first, "managed:s3-versioning-2", "other"),
+    ]
+    assert document["warnings"] == [
+        "organization conformance packs encryption-logging-dev: their rules in each account are not in this "
+        "report (no API of the hub account names them); see each pack in the aggregator's console"
+    ]
+    assert "DescribeConformancePackCompliance" not in clients.calls

@@ -177,15 +177,17 @@ def test_an_alarm_in_alarm_fails_with_its_reason(
     )
 
 
-def test_an_unreadable_metric_is_a_problem_not_a_pass(now: datetime) -> None:
+def check_with_metric_statuses(statuses: list[str], now: datetime) -> tuple[Verdict, str]:
+    """The check of us-west-2 with GetMetricData answering no values and these status codes in query
+    order (the last one repeated); an empty queue and alarms in OK."""
     path = parse_outputs(example_outputs()).alert_path["us-west-2"]
     cloudwatch, sqs = stubbed_client("cloudwatch"), stubbed_client("sqs")
     queries = metric_queries(path.rule_names, None)
+    codes = statuses + statuses[-1:] * (len(queries) - len(statuses))
     results: list[dict[str, Any]] = [
-        {"Id": query["Id"], "Label": query["Label"], "Values": [], "StatusCode": "Complete"}
-        for query in queries
+        {"Id": query["Id"], "Label": query["Label"], "Values": [], "StatusCode": code}
+        for query, code in zip(queries, codes, strict=True)
     ]
-    results[0]["StatusCode"] = "Forbidden"
     with Stubber(cloudwatch) as cloudwatch_stub, Stubber(sqs) as sqs_stub:
         cloudwatch_stub.add_response(
             "get_metric_data",
@@ -202,13 +204,51 @@ def test_an_unreadable_metric_is_a_problem_not_a_pass(now: datetime) -> None:
             {"MetricAlarms": [{"AlarmName": name, "StateValue": "OK"} for name in path.alarm_names]},
             {"AlarmNames": list(path.alarm_names), "AlarmTypes": ["MetricAlarm"]},
         )
-        verdict, message = check_alert_path(cloudwatch, sqs, path, None, now)
+        return check_alert_path(cloudwatch, sqs, path, None, now)
 
-    assert verdict is Verdict.FAIL
-    assert message == f"GetMetricData could not read FailedInvocations {path.rule_names[0]} (Forbidden)"
+
+def test_an_unreadable_metric_is_a_problem_not_a_pass(now: datetime) -> None:
+    rule = parse_outputs(example_outputs()).alert_path["us-west-2"].rule_names[0]
+    assert check_with_metric_statuses(["Forbidden", "Complete"], now) == (
+        Verdict.FAIL,
+        f"GetMetricData could not read FailedInvocations {rule} (Forbidden)",
+    )
 
 
 def stubbed_client(service: str) -> Any:
     return boto3.client(  # type: ignore[call-overload]
         service, region_name="us-west-2", aws_access_key_id="testing", aws_secret_access_key="testing"
     )
+
+
+def test_the_window_is_the_last_24_hours(
+    deployed_stack: dict[str, Any], healthy_clients: StatusAnswers, now: datetime
+) -> None:
+    """A failure 23 hours ago still fails the line; one 25 hours ago no longer does."""
+    inside, outside = alert_rule_names("us-west-2")[0], alert_rule_names("eu-west-1")[0]
+    put_metric("us-west-2", "AWS/Events", "FailedInvocations", "RuleName", inside, now - timedelta(hours=23))
+    put_metric("eu-west-1", "AWS/Events", "FailedInvocations", "RuleName", outside, now - timedelta(hours=25))
+
+    lines = alert_lines(deployed_stack, healthy_clients, now)
+
+    failed = f"rule {inside}: 3 failed deliveries in 24 h (FailedInvocations)"
+    assert lines["us-west-2"] == (Verdict.FAIL, failed)
+    assert lines["eu-west-1"][0] is Verdict.PASS
+
+
+def test_an_alarm_without_data_yet_is_not_a_failure(
+    deployed_stack: dict[str, Any], healthy_clients: StatusAnswers, now: datetime
+) -> None:
+    """A new alarm is INSUFFICIENT_DATA until its first period; only ALARM fails the line."""
+    alarm = alarm_names("us-west-2")[1]
+    aws("cloudwatch", "us-west-2").set_alarm_state(
+        AlarmName=alarm, StateValue="INSUFFICIENT_DATA", StateReason="Unchecked: Initial alarm creation"
+    )
+
+    assert alert_lines(deployed_stack, healthy_clients, now)["us-west-2"][0] is Verdict.PASS
+
+
+def test_partial_data_is_read_and_counted_not_called_unreadable(now: datetime) -> None:
+    """GetMetricData's StatusCode PartialData means more pages follow (CloudWatch API Reference,
+    MetricDataResult): its values count, and it is no reason to fail the line."""
+    assert check_with_metric_statuses(["PartialData"], now)[0] is Verdict.PASS

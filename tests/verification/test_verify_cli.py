@@ -47,7 +47,7 @@ def test_the_command_against_moto_server_could_not_check_only_what_moto_lacks(
     assert completed.returncode == 2, completed.stderr
     assert lines[0] == "Verifying 3 region(s), primary us-east-1, rules every Six_Hours"
     assert lines[-1] == (
-        "20 checks: 7 passed, 12 failed, 1 skipped (12 of the failed could not check: an AWS call failed)"
+        "21 checks: 7 passed, 12 failed, 2 skipped (12 of the failed could not check: an AWS call failed)"
     )
     verdicts = [line.split()[:3] for line in lines[1:-1]]
     assert ["PASS", "us-west-2", "recorder"] in verdicts
@@ -84,8 +84,8 @@ def test_a_healthy_stack_exits_zero(
 
     lines = capsys.readouterr().out.splitlines()
     assert status == 0
-    assert len(lines) == 1 + 20 + 1
-    assert lines[-1] == "20 checks: 19 passed, 0 failed, 1 skipped"
+    assert len(lines) == 1 + 21 + 1
+    assert lines[-1] == "21 checks: 19 passed, 0 failed, 2 skipped"
     assert lines[1].split(maxsplit=3) == [
         "PASS",
         "us-east-1",
@@ -138,7 +138,7 @@ def test_the_verify_subcommand_is_the_default_command(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["verify", "--outputs", str(_save(deployed_stack, tmp_path))], clients=healthy_clients) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "20 checks: 19 passed, 0 failed, 1 skipped"
+    assert capsys.readouterr().out.splitlines()[-1] == "21 checks: 19 passed, 0 failed, 2 skipped"
     # One identity call before the checks, then the checks' own.
     assert healthy_clients.calls[0] == "GetCallerIdentity"
     assert healthy_clients.calls.count("GetCallerIdentity") == 1
@@ -153,7 +153,7 @@ def test_a_broken_stack_exits_1_in_process(
     aws("config", "eu-west-1").delete_config_rule(ConfigRuleName=rule_name("encryption", "eu-west-1"))
 
     assert main(["--outputs", str(_save(deployed_stack, tmp_path))], clients=healthy_clients) == 1
-    assert capsys.readouterr().out.splitlines()[-1] == "20 checks: 18 passed, 1 failed, 1 skipped"
+    assert capsys.readouterr().out.splitlines()[-1] == "21 checks: 18 passed, 1 failed, 2 skipped"
 
 
 def test_a_check_that_could_not_check_exits_2_in_process(
@@ -172,7 +172,7 @@ def test_a_check_that_could_not_check_exits_2_in_process(
 
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1] == (
-        "20 checks: 16 passed, 3 failed, 1 skipped (3 of the failed could not check: an AWS call failed)"
+        "21 checks: 16 passed, 3 failed, 2 skipped (3 of the failed could not check: an AWS call failed)"
     )
     assert lines[6].endswith(
         "alert path                  could not check: GetQueueAttributes failed: AccessDenied: "

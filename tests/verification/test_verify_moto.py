@@ -34,7 +34,7 @@ def test_a_healthy_stack_passes_every_check(
     rules = ["rule encryption", "rule required-tags", "rule backup"]
     per_region = ["recorder", "delivery", *rules, "alert path"]
     expected = [(region, check) for region in REGIONS for check in per_region]
-    expected += [(PRIMARY, "aggregator"), (PRIMARY, "alert subscriptions")]
+    expected += [(PRIMARY, "aggregator"), (PRIMARY, "alert subscriptions"), (PRIMARY, "exceptions")]
     assert list(results) == expected
     assert failures(results) == {}
     assert results[(UNMANAGED, "delivery")].verdict is Verdict.SKIP

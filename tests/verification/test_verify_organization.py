@@ -35,8 +35,10 @@ from organization_stack import (
 )
 
 from components import naming
+from verification.checks import verify
 from verification.cli import main
-from verification.results import Verdict
+from verification.outputs import parse_outputs
+from verification.results import CheckResult, Verdict
 
 CHECKS = ("encryption", "required-tags", "backup")
 ROLES, REGIONAL = stack_set_names()
@@ -81,8 +83,9 @@ def test_a_healthy_organization_stack_passes_every_check(
     rules = [line for check in CHECKS for line in (f"org rule {check}", f"rule {check}")]
     per_region = ["recorder", "delivery", *rules, "alert path"]
     expected = [(region, check) for region in REGIONS for check in per_region]
-    expected += [(PRIMARY, "aggregator"), (PRIMARY, f"stack set {ROLES}"), (PRIMARY, f"stack set {REGIONAL}")]
-    expected += [(PRIMARY, "alert subscriptions")]
+    expected += [(PRIMARY, "aggregator"), (PRIMARY, "member accounts")]
+    expected += [(PRIMARY, f"stack set {ROLES}"), (PRIMARY, f"stack set {REGIONAL}")]
+    expected += [(PRIMARY, "alert subscriptions"), (PRIMARY, "exceptions")]
     assert list(results) == expected
     assert failures(results) == {}
     assert results[("us-west-2", "org rule backup")].message == (
@@ -94,6 +97,11 @@ def test_a_healthy_organization_stack_passes_every_check(
     )
     assert results[(PRIMARY, "aggregator")].message == (
         "aggregator config-compliance-dev: all 9 sources SUCCEEDED (3 account(s) in 3 region(s))"
+    )
+    # moto's organization: the hub (its management account) in the root, both members in the member OU.
+    assert results[(PRIMARY, "member accounts")].message == (
+        "3 account(s) in the organization: 2 in the member OUs, 0 skipped by the organization rules, "
+        "none uncovered"
     )
     # moto's instances: one per member account in the primary region (roles), in every region (regional).
     assert results[(PRIMARY, f"stack set {REGIONAL}")].message == (
@@ -120,8 +128,11 @@ def test_calls_per_rule_region_and_stack_set(
         assert calls.count(operation) == 9, operation
     assert calls.count("DescribeConfigRules") == 3
     assert calls.count("ListStackInstances") == 2
+    # The organization's accounts, then the member OU's accounts and child OUs (it has none).
+    for operation in ("ListAccounts", "ListAccountsForParent", "ListOrganizationalUnitsForParent"):
+        assert calls.count(operation) == 1, operation
     # Besides: 3 recorder, 2 x 2 delivery, 3 x 3 alert path, 2 aggregator, 1 subscriptions.
-    assert len(calls) == 4 * 9 + 3 + 2 + 3 + 2 * 2 + 3 * 3 + 2 + 1 == 60
+    assert len(calls) == 4 * 9 + 3 + 2 + 3 + 3 + 2 * 2 + 3 * 3 + 2 + 1 == 63
 
 
 def test_a_member_account_whose_rule_deployment_failed_is_named(
@@ -253,10 +264,17 @@ def test_an_excluded_hub_account_skips_its_copies(
     assert failures(results) == {}
     skipped = [key for key, result in results.items() if result.verdict is Verdict.SKIP]
     assert skipped == [
-        ("us-east-1", "rule encryption"), ("us-east-1", "rule required-tags"), ("us-east-1", "rule backup"),
-        ("us-west-2", "rule encryption"), ("us-west-2", "rule required-tags"), ("us-west-2", "rule backup"),
+        ("us-east-1", "rule encryption"),
+        ("us-east-1", "rule required-tags"),
+        ("us-east-1", "rule backup"),
+        ("us-west-2", "rule encryption"),
+        ("us-west-2", "rule required-tags"),
+        ("us-west-2", "rule backup"),
         ("eu-west-1", "delivery"),
-        ("eu-west-1", "rule encryption"), ("eu-west-1", "rule required-tags"), ("eu-west-1", "rule backup"),
+        ("eu-west-1", "rule encryption"),
+        ("eu-west-1", "rule required-tags"),
+        ("eu-west-1", "rule backup"),
+        ("us-east-1", "exceptions"),
     ]
     assert results[("us-east-1", "rule backup")].message == (
         f"the hub account {ACCOUNT} is in excludedAccounts: it has no copy"
@@ -281,7 +299,7 @@ def test_the_command_exits_1_on_a_failed_deployment_and_2_when_the_organization_
     status = main(["--outputs", str(path)], clients=clients)
     lines = capsys.readouterr().out.splitlines()
     assert status == 1
-    assert lines[-1] == "31 checks: 29 passed, 1 failed, 1 skipped"
+    assert lines[-1] == "33 checks: 30 passed, 1 failed, 2 skipped"
     assert any(
         line.startswith("FAIL  us-east-1       org rule encryption ")
         and line.endswith(f"failed in 1: {member} UPDATE_FAILED (Internal)")
@@ -301,7 +319,7 @@ def test_the_command_exits_1_on_a_failed_deployment_and_2_when_the_organization_
     lines = capsys.readouterr().out.splitlines()
     assert status == 2
     assert lines[-1] == (
-        "31 checks: 21 passed, 9 failed, 1 skipped (9 of the failed could not check: an AWS call failed)"
+        "33 checks: 22 passed, 9 failed, 2 skipped (9 of the failed could not check: an AWS call failed)"
     )
     assert (
         "could not check: DescribeOrganizationConfigRules failed: OrganizationAccessDeniedException: "
@@ -324,3 +342,43 @@ def test_two_hub_copies_of_one_rule_fail_naming_both(
         ("us-west-2", "rule backup"): "the hub account has 2 copies of organization rule "
         f"compliance-backup-dev-us-west-2: {first}, {second}"
     }
+
+
+def test_an_account_outside_the_member_ous_that_the_rules_reach_is_named_with_the_fix(
+    organization_stack: dict[str, Any], organization: Organization, aws_endpoint: str, now: datetime
+) -> None:
+    organizations = aws("organizations", PRIMARY)
+    # Joined after the deployment: one in the root, one in an OU below the member OU (covered by it).
+    outside = organizations.create_account(Email="late@example.com", AccountName="late")[
+        "CreateAccountStatus"
+    ]["AccountId"]
+    child = organizations.create_organizational_unit(ParentId=organization.member_ou, Name="team")
+    nested = organizations.create_account(Email="team@example.com", AccountName="team")[
+        "CreateAccountStatus"
+    ]["AccountId"]
+    organizations.move_account(
+        AccountId=nested,
+        SourceParentId=organization.root_id,
+        DestinationParentId=child["OrganizationalUnit"]["Id"],
+    )
+    clients = _clients(aws_endpoint, organization_stack, organization, now)
+
+    def results_of(outputs: dict[str, Any]) -> dict[tuple[str, str], CheckResult]:
+        return {(r.region, r.check): r for r in verify(parse_outputs(outputs), clients, now, stack="org")}
+
+    results = results_of(organization_stack)
+    assert failures(results) == {
+        (
+            PRIMARY,
+            "member accounts",
+        ): f"1 account(s) outside memberOrganizationalUnits get the organization rules "
+        f"but no member baseline (they joined or moved after the last deployment): {outside}; run "
+        "`pulumi up --stack org` again (the rules then skip them), or move them into a member OU"
+    }
+    # Once the deployment skips it, the line passes.
+    organization_stack["organization"]["excludedAccounts"] = [outside]
+    results = results_of(organization_stack)
+    assert results[(PRIMARY, "member accounts")].message == (
+        "5 account(s) in the organization: 3 in the member OUs, 1 skipped by the organization rules, "
+        "none uncovered"
+    )

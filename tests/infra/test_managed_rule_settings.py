@@ -1,0 +1,197 @@
+"""The managedRules setting: read as Pulumi hands it over, and one clear line per problem."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.managed_rule_settings import REGIONS_WITHOUT_GLOBAL_IAM_RECORDING, ManagedRuleSetting
+from components.settings import KNOWN_KEYS, Settings, SettingsError, parse_settings
+
+VALID = {"environmentSuffix": "dev", "resourceTags": '["Owner=platform"]'}
+
+
+def parse(rules: Any, **overrides: Any) -> Settings:
+    raw = {**VALID, "managedRules": rules if isinstance(rules, str) else json.dumps(rules)}
+    raw.update(
+        {key: value if isinstance(value, str) else json.dumps(value) for key, value in overrides.items()}
+    )
+    return parse_settings(raw)
+
+
+def problems_of(rules: Any, **overrides: Any) -> list[str]:
+    with pytest.raises(SettingsError) as raised:
+        parse(rules, **overrides)
+    return raised.value.problems
+
+
+def test_unset_means_no_managed_rules_and_the_key_is_known() -> None:
+    assert parse_settings(VALID).managed_rules == ()
+    assert "managedRules" in KNOWN_KEYS
+
+
+def test_a_rule_is_read_with_its_name_parameters_scope_and_frequency() -> None:
+    (encrypted, password, pitr) = parse(
+        [
+            {"identifier": "ENCRYPTED_VOLUMES", "parameters": {"kmsId": "alias/ebs"}},
+            {
+                "identifier": "IAM_PASSWORD_POLICY",
+                "name": "passwords",
+                # As `pulumi config set --path` stores them: a number and a boolean.
+                "parameters": {"MinimumPasswordLength": 16, "RequireSymbols": True},
+                "frequency": "TwentyFour_Hours",
+            },
+            {"identifier": "DYNAMODB_PITR_ENABLED", "resourceTypes": ["AWS::DynamoDB::Table"]},
+        ]
+    ).managed_rules
+    assert encrypted == ManagedRuleSetting("ENCRYPTED_VOLUMES", "encrypted-volumes", {"kmsId": "alias/ebs"})
+    assert password.name == "passwords"
+    assert password.parameters == {"MinimumPasswordLength": "16", "RequireSymbols": "true"}
+    assert password.input_parameters() == '{"MinimumPasswordLength": "16", "RequireSymbols": "true"}'
+    assert password.frequency == "TwentyFour_Hours"
+    assert pitr.resource_types == ("AWS::DynamoDB::Table",)
+    assert encrypted.input_parameters() is not None and pitr.input_parameters() is None
+
+
+def test_one_identifier_twice_under_two_names() -> None:
+    rules = parse(
+        [
+            {"identifier": "ENCRYPTED_VOLUMES", "name": "ebs-any-key"},
+            {"identifier": "ENCRYPTED_VOLUMES", "name": "ebs-team-key", "parameters": {"kmsId": "k"}},
+        ]
+    ).managed_rules
+    assert [rule.name for rule in rules] == ["ebs-any-key", "ebs-team-key"]
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        ("{", "managedRules must be a list of objects (JSON), got '{'"),
+        ({"identifier": "X"}, "managedRules must be a list of objects"),
+        (["ENCRYPTED_VOLUMES"], "managedRules[0] must be an object"),
+        ([{"name": "x"}], "managedRules[0] needs an identifier"),
+        (
+            [{"identifier": "ENCRYPTED_VOLUME"}],
+            "managedRules[0]: unknown managed rule identifier 'ENCRYPTED_VOLUME'; "
+            "did you mean ENCRYPTED_VOLUMES?",
+        ),
+        ([{"identifier": "ENCRYPTED_VOLUMES", "scope": "x"}], "managedRules[0] has unknown key(s) scope"),
+        (
+            [{"identifier": "ENCRYPTED_VOLUMES", "parameters": {"kmsKey": "k"}}],
+            "managedRules[0] (ENCRYPTED_VOLUMES): unknown parameter 'kmsKey' (the rule takes: kmsId;",
+        ),
+        (
+            [{"identifier": "ALB_DESYNC_MODE_CHECK"}],
+            "managedRules[0] (ALB_DESYNC_MODE_CHECK): required parameter desyncMode (CSV) is missing",
+        ),
+        (
+            [{"identifier": "IAM_PASSWORD_POLICY", "parameters": {"MaxPasswordAge": "ninety"}}],
+            "parameter MaxPasswordAge must be a whole number (int), got 'ninety'",
+        ),
+        (
+            [{"identifier": "IAM_PASSWORD_POLICY", "parameters": {"RequireNumbers": "True"}}],
+            "parameter RequireNumbers must be true or false in lowercase (boolean), got 'True'",
+        ),
+        (
+            [{"identifier": "ENCRYPTED_VOLUMES", "parameters": {"kmsId": ["a"]}}],
+            "parameter kmsId must be a string, number or boolean",
+        ),
+        (
+            [{"identifier": "ENCRYPTED_VOLUMES", "frequency": "One_Hour"}],
+            "managedRules[0] (ENCRYPTED_VOLUMES): frequency applies to periodic rules; "
+            "this rule is triggered by changes only",
+        ),
+        (
+            [{"identifier": "EFS_IN_BACKUP_PLAN", "frequency": "Hourly"}],
+            "frequency must be one of One_Hour, Three_Hours, Six_Hours, Twelve_Hours, TwentyFour_Hours",
+        ),
+        (
+            [{"identifier": "ENCRYPTED_VOLUMES", "resourceTypes": ["AWS::S3::Bucket"]}],
+            "managedRules[0] (ENCRYPTED_VOLUMES): resourceTypes AWS::S3::Bucket not evaluated by this rule "
+            "(it takes: AWS::EC2::Volume)",
+        ),
+        (
+            [{"identifier": "EFS_IN_BACKUP_PLAN", "resourceTypes": ["AWS::EFS::FileSystem"]}],
+            "resourceTypes narrows a change-triggered rule's scope; this rule is periodic only",
+        ),
+        ([{"identifier": "ENCRYPTED_VOLUMES", "name": "Bad_Name"}], "name may hold only lowercase letters"),
+        (
+            [{"identifier": "ENCRYPTED_VOLUMES"}, {"identifier": "ENCRYPTED_VOLUMES"}],
+            "managedRules uses the name 'encrypted-volumes' more than once",
+        ),
+    ],
+)
+def test_each_problem_is_one_clear_line(rules: Any, expected: str) -> None:
+    found = problems_of(rules)
+    assert [problem for problem in found if expected in problem], found
+
+
+def test_a_rule_unavailable_in_a_configured_region_names_the_regions_and_the_page() -> None:
+    found = problems_of(
+        [{"identifier": "ENCRYPTED_VOLUMES"}], regions=["us-east-1", "mx-central-1", "ap-east-2"]
+    )
+    assert (
+        "managedRules (encrypted-volumes, ENCRYPTED_VOLUMES): not available in region(s) "
+        "mx-central-1, ap-east-2 "
+        "(per https://docs.aws.amazon.com/config/latest/developerguide/encrypted-volumes.html); "
+        "drop it or those regions"
+    ) in found
+
+
+def test_a_global_rule_is_judged_by_the_primary_region_only() -> None:
+    # IAM_ROOT_ACCESS_KEY_CHECK is unavailable in il-central-1, but runs in the primary region only.
+    settings = parse([{"identifier": "IAM_ROOT_ACCESS_KEY_CHECK"}], regions=["us-east-1", "il-central-1"])
+    assert settings.managed_rules[0].regions(settings.regions, settings.primary_region) == ("us-east-1",)
+
+
+@pytest.mark.parametrize(
+    "primary", sorted(REGIONS_WITHOUT_GLOBAL_IAM_RECORDING & {"eu-central-2", "ap-south-2"})
+)
+def test_a_global_rule_needs_a_primary_region_where_config_records_global_iam_types(primary: str) -> None:
+    found = problems_of([{"identifier": "IAM_PASSWORD_POLICY"}], regions=[primary, "us-east-1"])
+    assert [p for p in found if f"primaryRegion {primary} is a Region where Config cannot record" in p], found
+
+
+def test_a_rule_not_on_global_iam_types_does_not_care_where_they_are_recorded() -> None:
+    assert parse([{"identifier": "S3_BUCKET_VERSIONING_ENABLED"}], regions=["eu-central-2", "us-east-1"])
+    # Account-level, so in the primary region only, but not on the IAM types.
+    trail = parse([{"identifier": "MULTI_REGION_CLOUD_TRAIL_ENABLED"}], regions=["eu-central-2", "us-east-1"])
+    assert trail.managed_rules[0].regions(trail.regions, trail.primary_region) == ("eu-central-2",)
+
+
+def test_organization_rule_names_must_fit_64_characters() -> None:
+    organization = {"scope": "organization", "memberOrganizationalUnits": ["r-ab12"]}
+    rule = [{"identifier": "EBS_RESOURCES_PROTECTED_BY_BACKUP_PLAN"}]
+    found = problems_of(rule, regions=["us-east-1", "ap-southeast-2"], **organization)
+    assert [p for p in found if "the organization Config rule name 'managed-dev--ap-southeast-2-ebs-" in p], (
+        found
+    )
+    assert [p for p in found if "more than 64; give the rule a shorter name" in p], found
+    # A short name fits; in account scope the 128-character limit leaves room for the default.
+    assert parse([{**rule[0], "name": "ebs-protected"}], regions=["us-east-1"], **organization)
+    assert parse(rule, regions=["us-east-1", "ap-southeast-2"])
+
+
+def test_organization_names_may_not_extend_one_another() -> None:
+    organization = {"scope": "organization", "memberOrganizationalUnits": ["r-ab12"]}
+    rules = [
+        {"identifier": "ENCRYPTED_VOLUMES", "name": "ebs"},
+        {"identifier": "ENCRYPTED_VOLUMES", "name": "ebs-kms", "parameters": {"kmsId": "k"}},
+    ]
+    found = problems_of(rules, **organization)
+    assert (
+        "managedRules: in organization scope no name may start with another followed by a hyphen "
+        "('ebs-kms' starts with 'ebs'-): their accounts' copies could not be told apart"
+    ) in found
+    assert parse(rules)  # account scope names each rule exactly
+
+
+def test_every_problem_is_reported_together_with_the_other_settings_problems() -> None:
+    found = problems_of(
+        [{"identifier": "NOPE"}, {"identifier": "ENCRYPTED_VOLUMES", "frequency": "One_Hour"}],
+        logRetentionDays="2",
+    )
+    assert len([p for p in found if p.startswith("managedRules")]) == 2
+    assert [p for p in found if p.startswith("logRetentionDays")]
