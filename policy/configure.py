@@ -5,7 +5,8 @@ Config rules and the preventive policies.
     pulumi preview --policy-pack ./policy --policy-pack-config policy-config.json
 
 The stack file is read and validated by the stack's own settings parser (components.settings); every
-policy gets every rule setting (policy.preventive.config.SETTINGS) and an enforcement level.
+policy gets every rule setting (policy.preventive.config.SETTINGS), the stack's exceptions and an
+enforcement level.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from evaluators.exceptions import to_document
 
 from components.catalog import CHECKS
 from components.settings import NAMESPACE, Settings, SettingsError, parse_settings
-from policy.preventive.config import ENFORCEMENT_LEVEL, SETTINGS
+from policy.preventive.config import ENFORCEMENT_LEVEL, EXCEPTIONS, SETTINGS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LEVELS = ("advisory", "mandatory", "disabled")
@@ -45,6 +47,7 @@ def pack_config(settings: Settings, mandatory: frozenset[str] = frozenset()) -> 
         key: list(value) if isinstance(value, tuple) else value
         for key, value in ((key, getattr(settings, name)) for key, name in SETTINGS.items())
     }
+    values[EXCEPTIONS] = to_document(settings.exceptions)
     return {
         check.name: {ENFORCEMENT_LEVEL: "mandatory" if check.name in mandatory else "advisory", **values}
         for check in CHECKS

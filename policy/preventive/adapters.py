@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evaluators import inventory
+from evaluators.excepting import NAMED_BY_ARN
+from evaluators.exceptions import ResourceIdentity
 from evaluators.items import ConfigurationItem
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import (
@@ -62,6 +64,10 @@ class Subject:
     item: ConfigurationItem
     label: str
     urn: str
+    # What an exception can match at preview: the physical name given as an input (Config's resource name
+    # for named types, and S3's resource id) and the ARN where the name alone makes it; ids AWS assigns
+    # (vol-..., db-..., a queue's URL) do not exist yet.
+    identity: ResourceIdentity
     fixes: Mapping[str, str] = field(default_factory=dict)
     # Why the verdict may differ once deployed (an AWS default preview cannot see), per check name.
     caveats: Mapping[str, str] = field(default_factory=dict)
@@ -150,7 +156,10 @@ def _subject(
         tags=item_tags,
     )
     label = label or f"{resource.resource_type} {resource.name!r}"
-    return Subject(item, label, resource.urn, {"required-tags": TAG_FIX, **fixes}, caveats or {}, unknown)
+    name = str(resource_id) if resource_id and resource_type in NAMED_BY_ARN else None
+    identity = ResourceIdentity((name or "") if resource_type == inventory.BUCKET else "", name, arn or None)
+    fixes = {"required-tags": TAG_FIX, **fixes}
+    return Subject(item, label, resource.urn, identity, fixes, caveats or {}, unknown)
 
 
 TAG_FIX = "set tags (or the provider's defaultTags)"

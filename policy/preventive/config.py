@@ -13,12 +13,16 @@ from typing import Any
 
 from evaluators.backup import DEFAULT_MIN_RETENTION_DAYS
 from evaluators.errors import InvalidParameterError
+from evaluators.exceptions import ExceptionMatcher, InvalidExceptionsDocument, from_document
 
 from components.catalog import Check
 from components.settings import DEFAULT_REQUIRED_TAGS
 
 # The key Pulumi itself reads from each policy's configuration.
 ENFORCEMENT_LEVEL = "enforcementLevel"
+# The stack setting's exceptions, in the form the stack exports and ships to its functions
+# (evaluators.exceptions.to_document), which python -m policy.configure writes.
+EXCEPTIONS = "exceptions"
 
 
 class PackConfigError(ValueError):
@@ -79,10 +83,10 @@ def pack_settings(policy: str, config: Mapping[str, Any]) -> PackSettings:
     values: dict[str, Any] = {}
     defaults = PackSettings()
     for key, value in config.items():
-        if key == ENFORCEMENT_LEVEL:
+        if key in (ENFORCEMENT_LEVEL, EXCEPTIONS):
             continue
         if key not in SETTINGS:
-            known = ", ".join(sorted(SETTINGS))
+            known = ", ".join(sorted([*SETTINGS, EXCEPTIONS]))
             raise PackConfigError(f"policy {policy!r}: unknown configuration key {key!r} (known: {known})")
         field_name = SETTINGS[key]
         kind = type(getattr(defaults, field_name))
@@ -105,6 +109,15 @@ def parameters_for(check: Check, parse: Callable[[Mapping[str, str]], Any], conf
         ) from None
 
 
+def pack_exceptions(check: Check, config: Mapping[str, Any]) -> ExceptionMatcher:
+    """The check's exceptions from one policy's configuration, matched by the functions' own matcher."""
+    try:
+        exceptions = from_document(config.get(EXCEPTIONS, []))
+    except InvalidExceptionsDocument as error:
+        raise PackConfigError(f"policy {check.name!r}: {EXCEPTIONS}: {error}") from None
+    return ExceptionMatcher(exceptions, check.name)
+
+
 def config_schema() -> dict[str, Any]:
     """JSON schema properties of every policy's configuration (pulumi_policy.PolicyConfigSchema)."""
     kinds: dict[type, dict[str, Any]] = {bool: {"type": "boolean"}, int: {"type": "integer", "minimum": 1}}
@@ -116,4 +129,5 @@ def config_schema() -> dict[str, Any]:
             properties[key] = {"type": "array", "items": {"type": "string"}, "default": list(default)}
         else:
             properties[key] = {**kinds[type(default)], "default": default}
+    properties[EXCEPTIONS] = {"type": "array", "items": {"type": "object"}, "default": []}
     return properties

@@ -16,8 +16,10 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
+from evaluators import excepting
 from evaluators.backup_plans import CONDITION_OPERATORS, Selection, TagCondition
 from evaluators.check import Check as RuleCheck
+from evaluators.exceptions import apply_exception
 from evaluators.verdicts import Compliance, MissingEvidence
 from pulumi_policy import (
     EnforcementLevel,
@@ -32,7 +34,7 @@ from pulumi_policy.proxy import UnknownValueError
 
 from components.catalog import CHECKS, Check
 from policy.preventive.adapters import ADAPTERS, Stack, Subject
-from policy.preventive.config import config_schema, parameters_for
+from policy.preventive.config import config_schema, pack_exceptions, parameters_for
 
 BACKUP_SELECTION = "aws:backup/selection:Selection"
 BACKUP_PLAN = "aws:backup/plan:Plan"
@@ -103,6 +105,17 @@ def program_selections(stack: Stack) -> tuple[tuple[Selection, ...], list[str]]:
     return tuple(selections), unreadable
 
 
+def _region(resource: PolicyResource) -> str:
+    """The region of the resource's provider where preview knows it, else "" (an exception limited to
+    regions then cannot apply at preview)."""
+    provider = resource.provider
+    try:
+        region = provider.props.get("region") if provider is not None else None
+    except UnknownValueError:
+        return ""
+    return str(region or "")
+
+
 def _known_name(resource: PolicyResource) -> bool:
     try:
         resource.props.get("name")
@@ -121,6 +134,8 @@ def validate_check(check: Check, args: StackValidationArgs, report_violation: Re
     """The check's verdict on every resource of the stack that it covers."""
     rule = rule_check(check)
     params = parameters_for(check, rule.parse_parameters, args.get_config())
+    matcher = pack_exceptions(check, args.get_config())
+    today = excepting.clock()
     stack = Stack(args.resources)
     selections, undecided = program_selections(stack)
     for resource in stack.resources:
@@ -132,13 +147,19 @@ def validate_check(check: Check, args: StackValidationArgs, report_violation: Re
             for subject in subjects:
                 if rule.decide(params, subject.item, selections).compliance is not Compliance.NON_COMPLIANT:
                     continue
+                exception = matcher.match(
+                    subject.item.resource_type, subject.identity, _region(resource), None, today=today
+                )
+                if exception is not None and exception.is_active(today):
+                    continue
                 if check.name in subject.unknown:
                     undecided.append(f"{subject.label}: {subject.unknown[check.name]}")
                     continue
                 # Findings that stand even if a plan outside this program selects the resource.
                 standing = rule.decide(params, subject.item, (ASSUMED_COVERAGE,))
                 if standing.compliance is Compliance.NON_COMPLIANT:
-                    report_violation(_message(check.name, subject, standing.annotation), subject.urn)
+                    found = apply_exception(standing, exception, today)
+                    report_violation(_message(check.name, subject, found.annotation), subject.urn)
                 else:
                     undecided.append(
                         f"{subject.label}: no AWS Backup selection of this program selects it, and one "

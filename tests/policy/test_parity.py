@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from evaluators.backup_plans import Selection, selection_from_api
+from evaluators.excepting import excepting
+from evaluators.exceptions import ExceptionMatcher, from_document, utc_today
 from evaluators.items import item_from_record
-from evaluators.verdicts import Compliance
+from evaluators.verdicts import Compliance, Verdict
 
 from components.catalog import CHECKS
 from policy.preventive import adapters as a
@@ -62,6 +65,9 @@ class Scenario:
     config: dict[str, Any]
     expected: Compliance
     selections: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    # The stack's exceptions, as the stack ships them to its functions and python -m policy.configure
+    # writes them into the pack's configuration (evaluators.exceptions.to_document).
+    exceptions: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
 
 
 def ci(resource_type: str, resource_id: str, configuration: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -147,7 +153,8 @@ def table_ci(sse: dict[str, Any] | None = None, pitr: str = "DISABLED", **more: 
             "pointInTimeRecoveryDescription": {"pointInTimeRecoveryStatus": pitr},
         }
     }
-    return ci("AWS::DynamoDB::Table", "events", configuration, supplementary=supplementary, **more)
+    arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/events"
+    return ci("AWS::DynamoDB::Table", "events", configuration, arn=arn, supplementary=supplementary, **more)
 
 
 def efs_ci(encrypted: bool = True, backups: str = "DISABLED", **more: Any) -> dict[str, Any]:
@@ -201,6 +208,22 @@ BUCKET_SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEnc
 def sse_config(algorithm: str, key: str | None = None) -> Spec:
     rule = {"applyServerSideEncryptionByDefault": {"sseAlgorithm": algorithm, "kmsMasterKeyId": key}}
     return spec(BUCKET_SSE, {"bucket": "assets", "rules": [rule]}, "assets-sse", {"bucket": ["res"]})
+
+
+TODAY = utc_today()
+
+
+def exception(exception_id: str, check: str, resource: str, days: int, **more: Any) -> dict[str, Any]:
+    """An exception of the stack setting, expiring ``days`` after today (negative: already expired)."""
+    return {
+        "id": exception_id,
+        "check": check,
+        "resource": resource,
+        "reason": "accepted by the security review",
+        "owner": "platform-team",
+        "expires": (TODAY + timedelta(days=days)).isoformat(),
+        **more,
+    }
 
 
 SCENARIOS = [
@@ -679,10 +702,66 @@ SCENARIOS = [
     ),
 ]
 
+SCENARIOS += [
+    Scenario(
+        "s3-excepted",
+        "encryption",
+        [spec(a.BUCKET, {"bucket": "assets"})],
+        bucket_ci(),
+        KMS_ONLY,
+        KMS_ONLY_CONFIG,
+        C,
+        exceptions=(exception("public-assets", "encryption", "assets", 30),),
+    ),
+    Scenario(
+        "s3-exception-expired",
+        "encryption",
+        [spec(a.BUCKET, {"bucket": "assets"})],
+        bucket_ci(),
+        KMS_ONLY,
+        KMS_ONLY_CONFIG,
+        NC,
+        exceptions=(exception("public-assets", "encryption", "assets", -1),),
+    ),
+    Scenario(
+        "queue-excepted-by-name",
+        "encryption",
+        [spec(a.QUEUE, {"name": "jobs", "sqsManagedSseEnabled": True})],
+        queue_ci(),
+        KMS_ONLY,
+        KMS_ONLY_CONFIG,
+        C,
+        exceptions=(exception("legacy-jobs", "encryption", "job*", 10, resourceType="AWS::SQS::Queue"),),
+    ),
+    Scenario(
+        "exception-of-another-type",
+        "encryption",
+        [spec(a.QUEUE, {"name": "jobs", "sqsManagedSseEnabled": True})],
+        queue_ci(),
+        KMS_ONLY,
+        KMS_ONLY_CONFIG,
+        NC,
+        exceptions=(exception("legacy-jobs", "encryption", "job*", 10, resourceType="AWS::SNS::Topic"),),
+    ),
+    Scenario(
+        "table-tags-excepted",
+        "required-tags",
+        [spec(a.TABLE, {"name": "events", "tags": {"Environment": "prod"}})],
+        table_ci(tags={"Environment": "prod"}),
+        REQUIRED,
+        REQUIRED_CONFIG,
+        C,
+        exceptions=(exception("events-owner", "required-tags", "events", 5),),
+    ),
+]
+
 # Where preview cannot reach the detective verdict, and why; each is asserted below as it is.
 DIFFERENCES = {
     "backup-plan-outside-program": "plan coverage by a selection outside the program cannot be seen at "
     "preview: the Config rule finds NON_COMPLIANT (no plan selects it), the pack reports it as not checkable",
+    "exception-by-arn": "an exception whose pattern matches only an id or ARN AWS assigns (vol-..., a "
+    "table's ARN with its account and region) cannot match at preview, where only the name given as an "
+    "input is known: the rule excepts the resource, the pack reports it",
     "unknown-key": "a key that is another resource's output is unknown at preview: not checkable, never "
     "a pass",
 }
@@ -692,15 +771,25 @@ def _check(name: str) -> Any:
     return next(c for c in CHECKS if c.name == name)
 
 
-def detective(scenario: Scenario) -> Compliance:
+def detective_verdict(scenario: Scenario) -> Verdict:
+    """What the Lambda posts: the check's decision, then the stack's exceptions (evaluators.excepting)."""
     rule = rule_check(_check(scenario.check))
     selections: tuple[Selection, ...] = tuple(selection_from_api("daily", s) for s in scenario.selections)
     params = rule.parse_parameters(scenario.parameters)
-    return rule.decide(params, item_from_record(scenario.item), selections).compliance
+    matcher = ExceptionMatcher(from_document(list(scenario.exceptions)), scenario.check)
+    evaluate = excepting(
+        lambda item: rule.decide(params, item, selections), matcher, "eu-west-1", "123456789012", TODAY
+    )
+    return evaluate(item_from_record(scenario.item))
+
+
+def detective(scenario: Scenario) -> Compliance:
+    return detective_verdict(scenario).compliance
 
 
 def test_the_table_covers_every_adapter_and_check() -> None:
     assert len(SCENARIOS) >= 40
+    assert {s.id for s in SCENARIOS if s.exceptions} >= {"s3-excepted", "s3-exception-expired"}
     assert len({s.id for s in SCENARIOS}) == len(SCENARIOS)
     covered = {spec.token for s in SCENARIOS for spec in s.program} & set(a.ADAPTERS)
     assert covered == set(a.ADAPTERS)
@@ -711,16 +800,13 @@ def test_the_table_covers_every_adapter_and_check() -> None:
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
 def test_preventive_and_detective_verdicts_agree(scenario: Scenario) -> None:
     assert detective(scenario) is scenario.expected
-    outcome = run_policy(scenario.check, scenario.program, scenario.config)
+    outcome = run_policy(
+        scenario.check, scenario.program, {**scenario.config, "exceptions": list(scenario.exceptions)}
+    )
     assert outcome.undecided is None
     resource_id = scenario.item["resourceId"]
     if scenario.expected is NC:
-        rule = rule_check(_check(scenario.check))
-        annotation = rule.decide(
-            rule.parse_parameters(scenario.parameters),
-            item_from_record(scenario.item),
-            tuple(selection_from_api("daily", s) for s in scenario.selections),
-        ).annotation
+        annotation = detective_verdict(scenario).annotation
         assert outcome.messages, f"{resource_id}: the pack let through what the rule finds NON_COMPLIANT"
         assert any(annotation in message for message in outcome.messages)
     else:
@@ -745,3 +831,21 @@ def test_a_native_finding_stands_without_claiming_plan_coverage() -> None:
     assert "below minBackupRetentionDays=7" not in outcome.messages[0]
     assert "below minRetentionDays=7" in outcome.messages[0]
     assert "not selected by any AWS Backup plan" not in outcome.messages[0]
+
+
+def test_an_exception_by_arn_applies_at_detection_only() -> None:
+    scenario = Scenario(
+        "exception-by-arn",
+        "required-tags",
+        [spec(a.TABLE, {"name": "events", "tags": {"Environment": "prod"}})],
+        table_ci(tags={"Environment": "prod"}),
+        REQUIRED,
+        REQUIRED_CONFIG,
+        C,
+        exceptions=(exception("events-owner", "required-tags", "arn:aws:dynamodb:*:table/events", 5),),
+    )
+    assert scenario.id in DIFFERENCES
+    assert detective(scenario) is C
+    config = {**scenario.config, "exceptions": list(scenario.exceptions)}
+    (message,) = run_policy(scenario.check, scenario.program, config).messages
+    assert "missing tag 'Owner'" in message

@@ -27,6 +27,7 @@ def test_one_advisory_policy_per_catalogue_check_with_the_stack_setting_names() 
     schema = built[0].config_schema
     assert schema is not None
     assert set(schema.properties) == {
+        "exceptions",
         "requireKms",
         "allowedKmsKeyArns",
         "requiredTags",
@@ -127,7 +128,8 @@ def test_the_configure_command_writes_every_policy_from_the_stack_file(tmp_path:
     assert written["encryption"]["requireKms"] is True
     assert written["required-tags"]["requiredTags"] == ["Environment=prod|staging", "Owner", "CostCenter"]
     assert written["backup"]["minBackupRetentionDays"] == 14
-    assert set(written["backup"]) == {"enforcementLevel", *SETTINGS}
+    assert set(written["backup"]) == {"enforcementLevel", "exceptions", *SETTINGS}
+    assert written["backup"]["exceptions"] == []
 
 
 def test_the_configure_command_refuses_what_it_cannot_use(capsys: pytest.CaptureFixture[str]) -> None:
@@ -151,3 +153,8 @@ def test_the_pack_entry_point_builds_the_catalogue_policies(monkeypatch: pytest.
     assert pack["name"] == "config-compliance"
     assert pack["enforcement_level"] is EnforcementLevel.ADVISORY
     assert [p.name for p in pack["policies"]] == [c.name for c in CHECKS]  # type: ignore[attr-defined]
+
+
+def test_exceptions_that_are_not_the_stacks_document_name_the_key() -> None:
+    with pytest.raises(PackConfigError, match="policy 'encryption': exceptions: "):
+        run_policy("encryption", [Spec(a.VOLUME, "v", {"encrypted": True})], {"exceptions": [{"id": "x"}]})
