@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from evaluators import excepting
-from evaluators.backup_plans import CONDITION_OPERATORS, Selection, TagCondition
+from evaluators.backup_plans import Selection, selection_from_api
 from evaluators.check import Check as RuleCheck
 from evaluators.exceptions import apply_exception
 from evaluators.verdicts import Compliance, MissingEvidence
@@ -60,31 +60,42 @@ def rule_check(check: Check) -> RuleCheck[Any]:
     return rule
 
 
+# aws.backup.Selection's ``conditions`` blocks (pulumi-aws 7 SelectionConditionArgs) -> the operators of
+# GetBackupSelection's ``Conditions``.
+CONDITION_INPUTS = {
+    "stringEquals": "StringEquals",
+    "stringNotEquals": "StringNotEquals",
+    "stringLikes": "StringLike",
+    "stringNotLikes": "StringNotLike",
+}
+
+
 def _selection(resource: PolicyResource, plans: Mapping[str, str]) -> Selection:
-    """An AWS Backup selection from aws.backup.Selection inputs (selectionTags are StringEquals)."""
+    """An AWS Backup selection from aws.backup.Selection inputs, read as GetBackupSelection's
+    ``BackupSelection`` (the detective rule's own reader): ``selectionTags`` are its ``ListOfTags``,
+    ``conditions`` its ``Conditions``."""
     props = resource.props
     plan = next(
         (plans[d.urn] for d in resource.property_dependencies.get("planId", []) if d.urn in plans), None
     )
-    condition = props.get("condition") or {}
-    operators = {operator[0].lower() + operator[1:]: operator for operator in CONDITION_OPERATORS}
-    return Selection(
-        plan_name=plan or "an AWS Backup plan",
-        name=str(props.get("name") or resource.name),
-        resources=tuple(props.get("resources") or ()),
-        not_resources=tuple(props.get("notResources") or ()),
-        list_of_tags=tuple(
-            TagCondition("StringEquals", str(tag["key"]), str(tag["value"]))
+    conditions: dict[str, list[dict[str, Any]]] = {}
+    for block in props.get("conditions") or []:
+        for key, operator in CONDITION_INPUTS.items():
+            conditions.setdefault(operator, []).extend(
+                {"ConditionKey": entry["key"], "ConditionValue": entry["value"]}
+                for entry in block.get(key) or []
+            )
+    body = {
+        "SelectionName": str(props.get("name") or resource.name),
+        "Resources": list(props.get("resources") or ()),
+        "NotResources": list(props.get("notResources") or ()),
+        "ListOfTags": [
+            {"ConditionType": tag["type"], "ConditionKey": tag["key"], "ConditionValue": tag["value"]}
             for tag in props.get("selectionTags") or []
-            if str(tag.get("type", "")).upper() == "STRINGEQUALS"
-        ),
-        conditions=tuple(
-            TagCondition(operator, str(entry["key"]).removeprefix("aws:ResourceTag/"), str(entry["value"]))
-            for key, operator in operators.items()
-            for block in (condition if isinstance(condition, list) else [condition])
-            for entry in block.get(key) or []
-        ),
-    )
+        ],
+        "Conditions": conditions,
+    }
+    return selection_from_api(plan or "an AWS Backup plan", body)
 
 
 def program_selections(stack: Stack) -> tuple[tuple[Selection, ...], list[str]]:

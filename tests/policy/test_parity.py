@@ -849,3 +849,44 @@ def test_an_exception_by_arn_applies_at_detection_only() -> None:
     config = {**scenario.config, "exceptions": list(scenario.exceptions)}
     (message,) = run_policy(scenario.check, scenario.program, config).messages
     assert "missing tag 'Owner'" in message
+
+
+def _selection_with_conditions(environment: str) -> tuple[dict[str, Any], Spec]:
+    """A selection of every resource, narrowed by ``Conditions`` to a tag value, as GetBackupSelection
+    returns it and as a program declares it (pulumi-aws 7 aws.backup.Selection ``conditions``, whose
+    blocks are ``stringEquals``, ``stringNotEquals``, ``stringLikes``, ``stringNotLikes``)."""
+    api = {
+        "SelectionName": "tagged",
+        "IamRoleArn": "arn:aws:iam::123456789012:role/backup",
+        "Resources": ["*"],
+        "Conditions": {
+            "StringLike": [{"ConditionKey": "aws:ResourceTag/Environment", "ConditionValue": environment}]
+        },
+    }
+    program = Spec(
+        "aws:backup/selection:Selection",
+        "tagged",
+        {
+            "name": "tagged",
+            "planId": "plan-id",
+            "resources": ["*"],
+            "conditions": [{"stringLikes": [{"key": "aws:ResourceTag/Environment", "value": environment}]}],
+        },
+        {"planId": ["plan"]},
+    )
+    return api, program
+
+
+def test_a_selection_narrowed_by_conditions_covers_only_what_it_selects() -> None:
+    table = spec(a.TABLE, {"name": "events", "pointInTimeRecovery": {"enabled": True}, "tags": TAGS})
+    item = table_ci(pitr="ENABLED", tags=TAGS)
+    rule = rule_check(_check("backup"))
+    params = rule.parse_parameters(BACKUP)
+    for environment, expected in (("prod*", C), ("test*", NC)):
+        api, selection = _selection_with_conditions(environment)
+        verdict = rule.decide(params, item_from_record(item), (selection_from_api("daily", api),))
+        assert verdict.compliance is expected
+        outcome = run_policy("backup", [table, PLAN, selection], BACKUP_CONFIG)
+        assert outcome.messages == []
+        # Not selected by the program's selection: plan coverage is then undecidable, never a pass.
+        assert (outcome.undecided is None) is (expected is C), outcome.undecided
