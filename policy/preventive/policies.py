@@ -117,11 +117,13 @@ def program_selections(stack: Stack) -> tuple[tuple[Selection, ...], list[str]]:
 
 
 def _region(resource: PolicyResource) -> str:
-    """The region of the resource's provider where preview knows it, else "" (an exception limited to
-    regions then cannot apply at preview)."""
-    provider = resource.provider
+    """The resource's region where preview knows it, else "" (an exception limited to regions then cannot
+    apply at preview): its own ``region`` input, which pulumi-aws 7 gives every regional resource and which
+    overrides its provider's, or else its provider's ``region``."""
     try:
-        region = provider.props.get("region") if provider is not None else None
+        region = resource.props.get("region")
+        if not region and resource.provider is not None:
+            region = resource.provider.props.get("region")
     except UnknownValueError:
         return ""
     return str(region or "")

@@ -4,10 +4,18 @@ configuration errors that name the key, and the command that writes the configur
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from pulumi_policy import EnforcementLevel
+from evaluators.exceptions import utc_today
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+)
+from pulumi_policy.proxy import unknown_checking_proxy
 
 from components.catalog import CHECKS
 from policy import configure
@@ -158,3 +166,47 @@ def test_the_pack_entry_point_builds_the_catalogue_policies(monkeypatch: pytest.
 def test_exceptions_that_are_not_the_stacks_document_name_the_key() -> None:
     with pytest.raises(PackConfigError, match="policy 'encryption': exceptions: "):
         run_policy("encryption", [Spec(a.VOLUME, "v", {"encrypted": True})], {"exceptions": [{"id": "x"}]})
+
+
+def test_an_exception_limited_to_regions_reads_the_resource_s_own_region_first() -> None:
+    """pulumi-aws 7 gives each regional resource a ``region`` input, "Region where this resource will be
+    managed. Defaults to the Region set in the provider configuration." (pulumi_aws.ebs.VolumeArgs and
+    every regional Args class): an exception for one region must not apply to a resource placed in
+    another."""
+    options = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+    provider = PolicyResource(
+        "pulumi:providers:aws",
+        unknown_checking_proxy({"region": "us-east-1"}),
+        "urn:p",
+        "p",
+        options,
+        None,
+        None,
+        [],
+        {},
+    )
+
+    def bucket(props: dict[str, str]) -> PolicyResource:
+        return PolicyResource(
+            a.BUCKET, unknown_checking_proxy(props), "urn:b", "b", options, provider, None, [], {}
+        )
+
+    config = {
+        "requireKms": True,
+        "exceptions": [
+            {
+                "id": "assets-sse-s3",
+                "check": "encryption",
+                "resource": "assets",
+                "regions": ["us-east-1"],
+                "reason": "accepted by the security review",
+                "owner": "platform-team",
+                "expires": (utc_today() + timedelta(days=30)).isoformat(),
+            }
+        ],
+    }
+    assert run_policy("encryption", [bucket({"bucket": "assets"})], config).messages == []
+    elsewhere = run_policy("encryption", [bucket({"bucket": "assets", "region": "eu-west-1"})], config)
+    assert len(elsewhere.messages) == 1 and "SSE-S3" in elsewhere.messages[0]
+    unknown = run_policy("encryption", [bucket({"bucket": "assets", "region": UNKNOWN})], config)
+    assert len(unknown.messages) == 1
