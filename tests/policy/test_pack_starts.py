@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 import grpc
+import yaml
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
@@ -121,3 +122,24 @@ def test_the_pack_requirements_name_every_distribution_the_pack_imports() -> Non
     }
     assert "pulumi-policy" in needed and "boto3" in needed
     assert needed <= _requirement_names(PACK / "requirements.txt"), needed
+
+
+def test_the_preview_job_creates_the_pack_s_virtualenv_before_pulumi_runs_the_pack() -> None:
+    """PulumiPolicy.yaml names a virtualenv (policy/venv); the Python language host runs the pack with it
+    but only ``pulumi install`` creates it (RunPlugin does not, unlike a program's dependencies)."""
+    runtime = yaml.safe_load((PACK / "PulumiPolicy.yaml").read_text(encoding="utf-8"))["runtime"]
+    assert runtime == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8"))
+    steps = workflow["jobs"]["preview"]["steps"]
+    preview = next(
+        i for i, step in enumerate(steps) if str(step.get("uses", "")).startswith("pulumi/actions")
+    )
+    assert steps[preview]["with"]["policyPacks"] == "./policy"
+    assert steps[preview]["with"]["policyPackConfigs"] == "./policy-config.json"
+    installs = [
+        i
+        for i, step in enumerate(steps)
+        if "python -m venv policy/venv" in step.get("run", "")
+        and "policy/venv/bin/python -m pip install -r policy/requirements.txt" in step.get("run", "")
+    ]
+    assert installs and installs[0] < preview
