@@ -227,7 +227,9 @@ def _bucket_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
 
 def bucket(resource: PolicyResource, stack: Stack) -> list[Subject]:
     """A bucket's default encryption comes from a BucketServerSideEncryptionConfiguration joined to it, or
-    from the deprecated inline ``serverSideEncryptionConfiguration``; without either, S3's default."""
+    from the deprecated inline ``serverSideEncryptionConfiguration``; without either, S3's default: SSE-S3
+    for every new bucket since January 5, 2023 (S3 User Guide, "Setting default server-side encryption
+    behavior for Amazon S3 buckets"), which the detective check assumes too (evaluators.encryption)."""
     props = resource.props
     name = props.get("bucket") or resource.name
     rules: list[dict[str, Any]] = []
