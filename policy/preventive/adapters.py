@@ -235,8 +235,10 @@ def bucket(resource: PolicyResource, stack: Stack) -> list[Subject]:
     rules: list[dict[str, Any]] = []
     for configuration in stack.configuring(resource, BUCKET_ENCRYPTION, "bucket", _raw(props, "bucket")):
         rules.extend(_bucket_rule(rule) for rule in configuration.props.get("rules") or [])
-    inline = props.get("serverSideEncryptionConfiguration")
-    if not rules and isinstance(inline, Mapping) and isinstance(inline.get("rule"), Mapping):
+    # Read only when no configuration resource decides: the inline block is computed (pulumi_aws
+    # s3.Bucket's output is not Optional), so a new bucket's planned state has it unknown at preview.
+    inline = None if rules else props.get("serverSideEncryptionConfiguration")
+    if isinstance(inline, Mapping) and isinstance(inline.get("rule"), Mapping):
         rules.append(_bucket_rule(inline["rule"]))
     fixes = {
         "encryption": "add an aws.s3.BucketServerSideEncryptionConfiguration for the bucket with "

@@ -210,3 +210,25 @@ def test_an_exception_limited_to_regions_reads_the_resource_s_own_region_first()
     assert len(elsewhere.messages) == 1 and "SSE-S3" in elsewhere.messages[0]
     unknown = run_policy("encryption", [bucket({"bucket": "assets", "region": UNKNOWN})], config)
     assert len(unknown.messages) == 1
+
+
+def test_a_bucket_s_computed_inline_encryption_does_not_hide_its_configuration_resource() -> None:
+    """Stack policies see each resource's planned state (pulumi/pulumi, deploy/step_generator.go:
+    "AnalyzeStack is called on the final outputs of each resource"), where a new bucket's computed inline
+    ``serverSideEncryptionConfiguration`` is unknown; the joined configuration resource decides anyway."""
+    program = [
+        Spec(a.BUCKET, "assets", {"bucket": "assets", "serverSideEncryptionConfiguration": UNKNOWN}),
+        Spec(
+            a.BUCKET_ENCRYPTION,
+            "assets-sse",
+            {
+                "bucket": UNKNOWN,
+                "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}],
+            },
+            {"bucket": ["assets"]},
+        ),
+    ]
+    outcome = run_policy("encryption", program, {"requireKms": True})
+    assert outcome.messages == [] and outcome.undecided is None
+    alone = run_policy("encryption", program[:1], {"requireKms": True})
+    assert alone.messages == [] and alone.undecided is not None
