@@ -8,10 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from components.settings import Settings
+
+
+class RuleSettings(Protocol):
+    """The settings rule parameters come from: the stack's (components.settings.Settings) and the policy
+    pack's configuration (policy/preventive/config.py), which takes the same names and meaning."""
+
+    @property
+    def require_kms(self) -> bool: ...
+    @property
+    def allowed_kms_key_arns(self) -> tuple[str, ...]: ...
+    @property
+    def required_tags(self) -> tuple[str, ...]: ...
+    @property
+    def min_backup_retention_days(self) -> int: ...
+    @property
+    def require_backup_plan(self) -> bool: ...
+    @property
+    def check_read_replicas(self) -> bool: ...
+
 
 # Resource ARN patterns may use {account}. "*" where the action has no resource-level scoping, and for every
 # call that names no resource (list and describe-all calls are authorized against "*"), as
@@ -32,7 +51,7 @@ class RuleParameter:
     name: str
     setting: str
     # The parameter's text from the settings; an empty text leaves the parameter out.
-    value: Callable[[Settings], str]
+    value: Callable[[RuleSettings], str]
 
 
 @dataclass(frozen=True)
@@ -44,7 +63,7 @@ class Check:
     read_permissions: tuple[Permission, ...]
     rule_parameters: tuple[RuleParameter, ...]
 
-    def parameters(self, settings: Settings) -> dict[str, str]:
+    def parameters(self, settings: RuleSettings) -> dict[str, str]:
         """The Config rule's InputParameters, from the stack settings."""
         texts = ((parameter.name, parameter.value(settings)) for parameter in self.rule_parameters)
         return {name: text for name, text in texts if text}

@@ -21,7 +21,7 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet -r requirements-dev.txt
 
 .venv/bin/ruff check .
-.venv/bin/mypy components functions verification
+.venv/bin/mypy components functions verification policy
 .venv/bin/coverage run -m pytest "$@"
 .venv/bin/coverage report
 

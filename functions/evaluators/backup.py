@@ -213,6 +213,7 @@ def _evaluator(params: BackupParameters, target: Target) -> Evaluator:
 CHECK = Check(
     name="backup",
     parse_parameters=parse_parameters,
+    decide=lambda params, item, selections: evaluate(item, params, selections),
     evaluator=_evaluator,
     listers={
         inventory.VOLUME: inventory.ebs_volumes,

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Generic, TypeVar
 
 from evaluators.aws import Clients
+from evaluators.backup_plans import Selection
 from evaluators.inventory import Lister
 from evaluators.items import ConfigurationItem
 from evaluators.verdicts import Verdict
@@ -32,6 +33,9 @@ class Target:
 class Check(Generic[P]):
     name: str
     parse_parameters: Callable[[Mapping[str, str]], P]
+    # The verdict on one item, given the parameters and the region's AWS Backup plan selections (only the
+    # backup check reads them). Pure: the Lambda and the CrossGuard policy pack (policy/) both decide with it.
+    decide: Callable[[P, ConfigurationItem, tuple[Selection, ...]], Verdict]
     # Builds the per-invocation evaluator; may read AWS (the backup check loads its plan selections).
     evaluator: Callable[[P, Target], Evaluator]
     # Resource types a periodic sweep lists, each with its lister.

@@ -244,6 +244,7 @@ def _evaluator(params: EncryptionParameters, target: Target) -> Evaluator:
 CHECK = Check(
     name="encryption",
     parse_parameters=parse_parameters,
+    decide=lambda params, item, _selections: evaluate(item, params),
     evaluator=_evaluator,
     listers={
         inventory.VOLUME: inventory.ebs_volumes,

@@ -115,6 +115,7 @@ def _evaluator(required: tuple[RequiredTag, ...], target: Target) -> Evaluator:
 CHECK = Check(
     name="required-tags",
     parse_parameters=parse_parameters,
+    decide=lambda required, item, _selections: evaluate(item, required),
     evaluator=_evaluator,
     listers={
         inventory.INSTANCE: inventory.ec2_instances,

@@ -82,6 +82,8 @@ class Registration:
     ignore_changes: list[str]
     inputs: dict[str, Any]
     state: dict[str, Any] = field(default_factory=dict)
+    # Input name -> URNs of the resources that input's value came from.
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,10 @@ class RecordingMonitor(mocks.MockMonitor):
                     ignore_changes=list(request.ignoreChanges),
                     inputs=inputs,
                     state=self.resources[response.urn].state if response.urn in self.resources else {},
+                    property_dependencies={
+                        name: list(dependencies.urns)
+                        for name, dependencies in request.propertyDependencies.items()
+                    },
                 )
             )
         return response
