@@ -42,7 +42,9 @@ FIELDS = (
 )
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
+# ASCII digits only: ``\d`` also takes other scripts' digits (fullwidth ones, say), which no account id has,
+# so such an exception would be accepted and never apply.
+ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TICKET_PATTERN = re.compile(r"^\S+$")
 GLOB_CHARACTERS = re.compile(r"[*?\[]")
@@ -188,7 +190,8 @@ def _parse_resource(read: _EntryReader) -> str | None:
     pattern = read.text("resource", required=True, limit=MAX_RESOURCE)
     if pattern is None:
         return None
-    if set(pattern) == {"*"}:
+    # ``?*`` and ``*?`` match every id, name and ARN just as ``*`` does.
+    if "*" in pattern and set(pattern) <= {"*", "?"}:
         read.problem("resource", f"{pattern!r} would match every resource; name the resources it excepts")
         return None
     if any(character.isspace() for character in pattern):
