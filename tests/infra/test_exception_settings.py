@@ -83,6 +83,15 @@ def test_account_ids_set_with_path_are_read_as_text() -> None:
     assert read.accounts == (ACCOUNT,)
 
 
+def test_an_account_id_with_a_leading_zero_keeps_it() -> None:
+    """`--path` stores a digit-only value with a leading zero as a string, zeros kept (pulumi/pulumi
+    sdk/go/common/resource/config, adjustObjectValue: a value of more than one character starting with "0"
+    is saved as is), next to numbers for the other ids; both read back as the 12 digits typed."""
+    raw = json.dumps([exception(accounts=["012345678901", int(ACCOUNT)])])
+    (read,) = parse_settings({**VALID, "exceptions": raw}).exceptions
+    assert read.accounts == ("012345678901", ACCOUNT)
+
+
 BAD_INPUT = [
     ({"reason": None}, "exceptions[0] (public-assets): reason: missing (required)"),
     ({"owner": None}, "exceptions[0] (public-assets): owner: missing (required)"),
