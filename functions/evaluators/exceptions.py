@@ -176,7 +176,7 @@ def _parse_expires(read: _EntryReader, stack: _Stack | None) -> date | None:
     except ValueError:
         read.problem("expires", f"{text!r} is not a date YYYY-MM-DD")
         return None
-    if stack is not None and (expires - stack.today).days > stack.max_days:
+    if stack is not None and stack.max_days is not None and (expires - stack.today).days > stack.max_days:
         read.problem(
             "expires",
             f"{text} is more than maxExceptionDays ({stack.max_days}) days after today "
@@ -208,7 +208,8 @@ class _Stack:
     regions: tuple[str, ...] | None
     organization: bool
     today: date
-    max_days: int
+    # None: the limit is itself invalid (reported apart) and not applied.
+    max_days: int | None
 
 
 def _parse_entry(
@@ -353,14 +354,14 @@ def parse_exceptions(
     regions: tuple[str, ...] | None,
     organization: bool,
     today: date,
-    max_days: int,
+    max_days: int | None,
 ) -> ParsedExceptions:
     """The ``exceptions`` setting (a list of objects with the fields in ``FIELDS``), validated.
 
     ``check_types`` maps each check that takes exceptions to the resource types it evaluates; ``regions``
-    None leaves regions unchecked. Each problem is one line naming the exception (by id, or by position)
-    and the field. An expiry in the past is a warning, not a problem. ``exceptions`` is empty when there
-    is any problem.
+    None leaves regions unchecked, ``max_days`` None the expiry limit. Each problem is one line naming the
+    exception (by id, or by position) and the field. An expiry in the past is a warning, not a problem.
+    ``exceptions`` is empty when there is any problem.
     """
     return _parse(raw, _Stack(check_types, regions, organization, today, max_days))
 

@@ -173,6 +173,15 @@ def test_max_exception_days_moves_the_limit() -> None:
     assert raised.value.problems == ["maxExceptionDays must be at least 1, got 0"]
 
 
+def test_a_bad_max_exception_days_still_lists_the_exceptions_problems() -> None:
+    """Every problem in one error (components/settings.py): a bad limit does not hide the exceptions'."""
+    assert problems_of(exception(check="encrypt", expires=in_days(400)), maxExceptionDays="0") == [
+        "maxExceptionDays must be at least 1, got 0",
+        "exceptions[0] (public-assets): check: unknown check 'encrypt' (checks: encryption, required-tags, "
+        "backup)",
+    ]
+
+
 def test_an_expired_exception_deploys_with_a_warning() -> None:
     settings = settings_with(exception(expires=in_days(-1)))
     expired_on = in_days(-1)
