@@ -42,24 +42,30 @@ def read_exceptions(
     max_days: int,
     today: date | None = None,
 ) -> ParsedExceptions:
-    """The ``exceptions`` setting of the raw stack config, validated (problems name each exception)."""
-    if max_days < 1:
-        return ParsedExceptions(problems=[f"{MAX_EXCEPTION_DAYS_KEY} must be at least 1, got {max_days}"])
+    """The ``exceptions`` setting of the raw stack config, validated (problems name each exception).
+
+    A ``max_days`` below 1 is a problem of its own; the exceptions are still validated (without the
+    expiry limit), so the one error lists their problems too."""
+    limit_problems = [] if max_days >= 1 else [f"{MAX_EXCEPTION_DAYS_KEY} must be at least 1, got {max_days}"]
     text = raw.get(EXCEPTIONS_KEY)
     if text is None:
-        return ParsedExceptions()
+        return ParsedExceptions(problems=limit_problems)
     try:
         value = json.loads(text)
     except ValueError:
-        return ParsedExceptions(problems=[f"{EXCEPTIONS_KEY}: expected a list of objects, got {text!r:.80}"])
-    return parse_exceptions(
+        problem = f"{EXCEPTIONS_KEY}: expected a list of objects, got {text!r:.80}"
+        return ParsedExceptions(problems=[*limit_problems, problem])
+    parsed = parse_exceptions(
         value,
         check_types=check_types(),
         regions=regions,
         organization=organization,
         today=today or utc_today(),
-        max_days=max_days,
+        max_days=max_days if not limit_problems else None,
     )
+    if limit_problems:
+        return ParsedExceptions(problems=[*limit_problems, *parsed.problems])
+    return parsed
 
 
 def exception_warnings(exceptions: Iterable[ResourceException], today: date | None = None) -> list[str]:

@@ -42,7 +42,9 @@ FIELDS = (
 )
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
+# ASCII digits only: ``\d`` also takes other scripts' digits (fullwidth ones, say), which no account id has,
+# so such an exception would be accepted and never apply.
+ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TICKET_PATTERN = re.compile(r"^\S+$")
 GLOB_CHARACTERS = re.compile(r"[*?\[]")
@@ -174,7 +176,7 @@ def _parse_expires(read: _EntryReader, stack: _Stack | None) -> date | None:
     except ValueError:
         read.problem("expires", f"{text!r} is not a date YYYY-MM-DD")
         return None
-    if stack is not None and (expires - stack.today).days > stack.max_days:
+    if stack is not None and stack.max_days is not None and (expires - stack.today).days > stack.max_days:
         read.problem(
             "expires",
             f"{text} is more than maxExceptionDays ({stack.max_days}) days after today "
@@ -188,7 +190,8 @@ def _parse_resource(read: _EntryReader) -> str | None:
     pattern = read.text("resource", required=True, limit=MAX_RESOURCE)
     if pattern is None:
         return None
-    if set(pattern) == {"*"}:
+    # ``?*`` and ``*?`` match every id, name and ARN just as ``*`` does.
+    if "*" in pattern and set(pattern) <= {"*", "?"}:
         read.problem("resource", f"{pattern!r} would match every resource; name the resources it excepts")
         return None
     if any(character.isspace() for character in pattern):
@@ -205,7 +208,8 @@ class _Stack:
     regions: tuple[str, ...] | None
     organization: bool
     today: date
-    max_days: int
+    # None: the limit is itself invalid (reported apart) and not applied.
+    max_days: int | None
 
 
 def _parse_entry(
@@ -350,14 +354,14 @@ def parse_exceptions(
     regions: tuple[str, ...] | None,
     organization: bool,
     today: date,
-    max_days: int,
+    max_days: int | None,
 ) -> ParsedExceptions:
     """The ``exceptions`` setting (a list of objects with the fields in ``FIELDS``), validated.
 
     ``check_types`` maps each check that takes exceptions to the resource types it evaluates; ``regions``
-    None leaves regions unchecked. Each problem is one line naming the exception (by id, or by position)
-    and the field. An expiry in the past is a warning, not a problem. ``exceptions`` is empty when there
-    is any problem.
+    None leaves regions unchecked, ``max_days`` None the expiry limit. Each problem is one line naming the
+    exception (by id, or by position) and the field. An expiry in the past is a warning, not a problem.
+    ``exceptions`` is empty when there is any problem.
     """
     return _parse(raw, _Stack(check_types, regions, organization, today, max_days))
 

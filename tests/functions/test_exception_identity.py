@@ -4,6 +4,7 @@ flip between them and alert on every sweep."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import parliament
@@ -12,15 +13,21 @@ from evaluator_support import (
     ACCOUNT,
     REGION,
     ApiCalls,
+    ShippedExceptions,
+    change_event,
     client,
     configuration_item,
+    exception_entry,
     give_db_instance_unique_resource_id,
+    oversized_event,
+    scheduled_event,
 )
-from evaluators import required_tags
+from evaluators import backup, encryption, required_tags
+from evaluators.check import Check
 from evaluators.excepting import NAMED_BY_ARN, identity, name_in_arn
 from evaluators.exceptions import ResourceIdentity
 from evaluators.inventory import Listed, SweepContext
-from evaluators.items import ConfigurationItem, item_from_record
+from evaluators.items import ConfigurationItem, fetch_oversized_item, item_from_record
 
 from components.catalog import recorded_resource_types
 
@@ -61,9 +68,9 @@ def test_named_types_are_those_whose_arn_ends_in_a_name() -> None:
         assert is_named == (resource_type in NAMED_BY_ARN), (resource_type, last)
 
 
-def sweep_items() -> dict[tuple[str, str], ConfigurationItem]:
+def sweep_items(check: Check[Any] = required_tags.CHECK) -> dict[tuple[str, str], ConfigurationItem]:
     ctx = SweepContext(REGION, ACCOUNT, "aws")
-    listed: list[Listed] = [entry for lister in required_tags.CHECK.listers.values() for entry in lister(ctx)]
+    listed: list[Listed] = [entry for lister in check.listers.values() for entry in lister(ctx)]
     items = {(e.resource_type, e.resource_id): e for e in listed if isinstance(e, ConfigurationItem)}
     assert len(items) == len(listed)
     return items
@@ -142,3 +149,120 @@ def test_the_name_comes_from_the_arn_not_from_what_an_item_calls_it() -> None:
     record["resourceName"] = "something else"
     assert identity(item_from_record(record)) == ResourceIdentity("logs", "logs", "arn:aws:s3:::logs")
     assert identity(ConfigurationItem("AWS::S3::Bucket", "logs")) == ResourceIdentity("logs", None, None)
+
+
+# --- every check's sweep against every shape a change event's item arrives in -------------------------
+
+
+def notification_item(
+    resource_type: str, recorded: tuple[str, str, str | None], version: str
+) -> dict[str, Any]:
+    """A change notification's item as Config sends it: ``ARN`` in both vintages, ``resourceName`` null for
+    types without a name (Config Developer Guide, example configuration items)."""
+    resource_id, arn, name = recorded
+    record = configuration_item(resource_type, resource_id, {}, version=version, arn=arn)
+    record["resourceName"] = name
+    return record
+
+
+def history_item(resource_type: str, recorded: tuple[str, str, str | None]) -> dict[str, Any]:
+    """GetResourceConfigHistory's item for an oversized change (Config API Reference, ConfigurationItem:
+    ``accountId``, lowercase ``arn``, ``configuration`` a JSON string)."""
+    resource_id, arn, name = recorded
+    return {
+        "version": "1.3",
+        "accountId": ACCOUNT,
+        "configurationItemCaptureTime": "2026-11-20T10:00:00+00:00",
+        "configurationItemStatus": "OK",
+        "configurationStateId": "1",
+        "arn": arn,
+        "resourceType": resource_type,
+        "resourceId": resource_id,
+        **({"resourceName": name} if name else {}),
+        "awsRegion": REGION,
+        "tags": {},
+        "relationships": [],
+        "configuration": json.dumps({}),
+        "supplementaryConfiguration": {},
+    }
+
+
+class _History:
+    """A Config client whose GetResourceConfigHistory returns one item."""
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        self.record = record
+
+    def get_resource_config_history(self, **request: Any) -> dict[str, Any]:
+        assert (request["resourceType"], request["resourceId"]) == (
+            self.record["resourceType"],
+            self.record["resourceId"],
+        )
+        return {"configurationItems": [self.record]}
+
+
+@pytest.mark.parametrize("check", [encryption.CHECK, required_tags.CHECK, backup.CHECK], ids=lambda c: c.name)
+def test_each_checks_sweep_and_every_change_item_shape_give_one_identity(
+    api: ApiCalls, check: Check[Any]
+) -> None:
+    """Per type of each check: its own sweep lister (encryption and backup build their items from other
+    calls than required-tags), a 1.2 and a 1.3 notification item and an oversized item fetched from
+    GetResourceConfigHistory all give the identity Config records."""
+    recorded = arrange()
+    swept = sweep_items(check)
+    for resource_type in check.resource_types:
+        resource_id, arn, name = recorded[resource_type]
+        expected = ResourceIdentity(resource_id, name, arn)
+        summary = item_from_record(notification_item(resource_type, recorded[resource_type], "1.3"))
+        fetched = fetch_oversized_item(
+            _History(history_item(resource_type, recorded[resource_type])), summary
+        )
+        assert fetched is not None
+        shapes = {
+            "sweep": swept[(resource_type, expected.resource_id)],
+            "1.2": item_from_record(notification_item(resource_type, recorded[resource_type], "1.2")),
+            "1.3": summary,
+            "oversized": fetched,
+        }
+        for shape, item in shapes.items():
+            assert identity(item) == expected, (check.name, resource_type, shape)
+
+
+TAGS = {"requiredTags": "Owner"}
+
+
+def _posted(api: ApiCalls, event: dict[str, Any]) -> dict[str, str]:
+    api.calls.clear()
+    required_tags.handler(event, None)
+    return {e["ComplianceResourceId"]: e["ComplianceType"] for e in api.evaluations()}
+
+
+@pytest.mark.parametrize("by", ["name", "arn"])
+def test_every_type_is_excepted_alike_by_a_change_event_and_by_the_sweep(
+    api: ApiCalls, shipped_exceptions: ShippedExceptions, by: str
+) -> None:
+    """One exception per type, written as a user would (the name Config shows, or the id where there is
+    none; or the ARN): the sweep and each change path (1.2, 1.3, oversized) post the same result, so no
+    result flips between them and alerts never repeat."""
+    recorded = arrange()
+    shipped_exceptions.ship(
+        *(
+            exception_entry(
+                id=f"e{position}",
+                resource=(name or resource_id) if by == "name" else arn,
+                resourceType=resource_type,
+            )
+            for position, (resource_type, (resource_id, arn, name)) in enumerate(recorded.items())
+        )
+    )
+    swept = _posted(api, scheduled_event(TAGS))
+    for resource_type, entry in recorded.items():
+        resource_id = entry[0]
+        for version in ("1.2", "1.3"):
+            changed = _posted(api, change_event(notification_item(resource_type, entry, version), TAGS))
+            assert changed == {resource_id: "COMPLIANT"}, (resource_type, version)
+        history = {"configurationItems": [history_item(resource_type, entry)]}
+        api.respond("GetResourceConfigHistory", lambda _, answer=history: answer)
+        oversized = _posted(api, oversized_event(notification_item(resource_type, entry, "1.3"), TAGS))
+        assert oversized == {resource_id: "COMPLIANT"}, (resource_type, "oversized")
+        assert swept[resource_id] == "COMPLIANT", (resource_type, "sweep")

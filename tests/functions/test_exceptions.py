@@ -31,6 +31,7 @@ CHECK_TYPES = {
 REGIONS = ("eu-west-1", "us-east-1")
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"
+FULLWIDTH_ACCOUNT = "".join(chr(ord("\N{FULLWIDTH DIGIT ZERO}") + int(digit)) for digit in ACCOUNT)
 
 
 def entry(**fields: Any) -> dict[str, Any]:
@@ -145,6 +146,12 @@ def test_no_setting_is_no_exceptions() -> None:
             "exceptions[0] (public-assets): resource: '**' would match every resource; name the resources "
             "it excepts",
         ),
+        (
+            # A pattern of wildcards alone matches every resource however they are arranged.
+            {"resource": "?*"},
+            "exceptions[0] (public-assets): resource: '?*' would match every resource; name the resources "
+            "it excepts",
+        ),
         ({"resource": ""}, "exceptions[0] (public-assets): resource: empty"),
         (
             {"expiry": "2027-01-01"},
@@ -166,6 +173,14 @@ def test_no_setting_is_no_exceptions() -> None:
             "exceptions[0] (public-assets): accounts: 12345678901 not a 12-digit account id (set ids with "
             "a leading zero as text: pulumi config set --path --type string 'exceptions[i].accounts[j]' "
             "0123...)",
+        ),
+        (
+            # Fullwidth digits are digits to Python's \d, never in an account id (AWS Account Management
+            # Reference, "View AWS account identifiers": a 12-digit number).
+            {"accounts": [FULLWIDTH_ACCOUNT]},
+            f"exceptions[0] (public-assets): accounts: {FULLWIDTH_ACCOUNT} not a 12-digit account id (set "
+            "ids with a leading zero as text: pulumi config set --path --type string "
+            "'exceptions[i].accounts[j]' 0123...)",
         ),
         (
             {"accounts": ["*", ACCOUNT]},

@@ -83,6 +83,15 @@ def test_account_ids_set_with_path_are_read_as_text() -> None:
     assert read.accounts == (ACCOUNT,)
 
 
+def test_an_account_id_with_a_leading_zero_keeps_it() -> None:
+    """`--path` stores a digit-only value with a leading zero as a string, zeros kept (pulumi/pulumi
+    sdk/go/common/resource/config, adjustObjectValue: a value of more than one character starting with "0"
+    is saved as is), next to numbers for the other ids; both read back as the 12 digits typed."""
+    raw = json.dumps([exception(accounts=["012345678901", int(ACCOUNT)])])
+    (read,) = parse_settings({**VALID, "exceptions": raw}).exceptions
+    assert read.accounts == ("012345678901", ACCOUNT)
+
+
 BAD_INPUT = [
     ({"reason": None}, "exceptions[0] (public-assets): reason: missing (required)"),
     ({"owner": None}, "exceptions[0] (public-assets): owner: missing (required)"),
@@ -162,6 +171,15 @@ def test_max_exception_days_moves_the_limit() -> None:
     with pytest.raises(SettingsError) as raised:
         parse_settings({**VALID, "maxExceptionDays": "0"})
     assert raised.value.problems == ["maxExceptionDays must be at least 1, got 0"]
+
+
+def test_a_bad_max_exception_days_still_lists_the_exceptions_problems() -> None:
+    """Every problem in one error (components/settings.py): a bad limit does not hide the exceptions'."""
+    assert problems_of(exception(check="encrypt", expires=in_days(400)), maxExceptionDays="0") == [
+        "maxExceptionDays must be at least 1, got 0",
+        "exceptions[0] (public-assets): check: unknown check 'encrypt' (checks: encryption, required-tags, "
+        "backup)",
+    ]
 
 
 def test_an_expired_exception_deploys_with_a_warning() -> None:
