@@ -109,6 +109,15 @@ def member_managed_rule_prefix(suffix: str, region: str) -> str:
     return f"{ORGANIZATION_RULE_PREFIX}{managed_rule_prefix(suffix, region)}"
 
 
+def managed_summary(suffix: str) -> str:
+    """The managed-rule summary's function, its role and its schedule (primary region; IAM is global)."""
+    return f"config-managed-summary-{suffix}"
+
+
+def managed_summary_errors_alarm(suffix: str) -> str:
+    return f"config-managed-summary-errors-{suffix}"
+
+
 def forward_rule(kind: str, suffix: str, region: str) -> str:
     return f"config-{kind}-fwd-{suffix}-{region}"
 
