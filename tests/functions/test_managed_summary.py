@@ -19,7 +19,7 @@ from botocore.stub import Stubber
 from evaluators.aws import client
 from evaluators.errors import EvaluationIncompleteError
 from managed_summary import summary
-from managed_summary.summary import Summary, SummarizedRule, count_non_compliant, read_summary
+from managed_summary.summary import SummarizedRule, Summary, count_non_compliant, read_summary
 from test_evaluators_metrics import emf_records
 
 AGGREGATOR = "config-compliance-dev"

@@ -48,11 +48,13 @@ def test_the_summary_archive_holds_its_package_the_evaluator_modules_and_its_rul
     for name, asset in archive.assets.items():
         target = tmp_path / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(asset.text if isinstance(asset, pulumi.StringAsset) else Path(asset.path).read_text())
+        text = asset.text if isinstance(asset, pulumi.StringAsset) else Path(asset.path).read_text()
+        target.write_text(text)
     probe = (
         "import sys; sys.path[:] = [p for p in sys.path if 'functions' not in p]; "
         f"sys.path.insert(0, {str(tmp_path)!r}); "
-        "import managed_summary.summary as s; print(s.read_summary(s.json.loads(s.DOCUMENT_PATH.read_text())))"
+        "import managed_summary.summary as s; "
+        "print(s.read_summary(s.json.loads(s.DOCUMENT_PATH.read_text())))"
     )
     completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr
