@@ -42,6 +42,8 @@ CONFIGS: dict[str, list[dict[str, Any]]] = {
     ACCOUNT: [
         DEV_CONFIG,
         {**DEV_CONFIG, "existingRecorderRegions": ["eu-west-1"], "protectData": "false"},
+        # Managed rules add the managed-rule summary (components/managed_rule_summary.py).
+        {**DEV_CONFIG, "managedRules": [{"identifier": "ENCRYPTED_VOLUMES"}]},
     ],
     ORGANIZATION: [
         ORGANIZATION_CONFIG,
