@@ -11,11 +11,13 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.stub import Stubber
+from evaluator_support import ApiCalls
 from evaluators.aws import client
 from evaluators.errors import EvaluationIncompleteError
 from managed_summary import summary
@@ -290,3 +292,85 @@ def test_records_use_the_metric_format_the_sweeps_use() -> None:
     (record,) = emf_records(stream.getvalue())
     assert record["_aws"]["Timestamp"] == 1_700_000_000_000
     assert record["_aws"]["CloudWatchMetrics"][0]["Namespace"] == summary.metrics.NAMESPACE
+
+
+# --- calls per run (the figures docs/managed-rules.md states) --------------------------------------
+
+# ComplianceSummary (Config API Reference): resource counts are capped at 100.
+CAP = 100
+
+
+@dataclass(frozen=True)
+class SyntheticAggregator:
+    """Answers the two aggregate calls as the API Reference describes them, for rules that are each
+    NON_COMPLIANT with ``resources`` resources in every account and region listed."""
+
+    rules: int
+    regions: int
+    accounts: int
+    resources: int
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            row(
+                f"managed-dev--region-{region}-rule-{rule}",
+                f"region-{region}",
+                min(self.resources, CAP),
+                capped=self.resources >= CAP,
+                account=f"{account:012d}",
+            )
+            for rule in range(self.rules)
+            for region in range(self.regions)
+            for account in range(self.accounts)
+        ]
+
+    def summary(self) -> Summary:
+        return Summary(
+            AGGREGATOR,
+            tuple(
+                SummarizedRule(
+                    f"managed:rule-{rule}", f"region-{region}", f"managed-dev--region-{region}-rule-{rule}"
+                )
+                for rule in range(self.rules)
+                for region in range(self.regions)
+            ),
+        )
+
+    def describe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return _page(self.rows(), params, "AggregateComplianceByConfigRules")
+
+    def details(self, params: dict[str, Any]) -> dict[str, Any]:
+        found = results(params["ConfigRuleName"], params["AwsRegion"], self.resources)
+        return _page(found, params, "AggregateEvaluationResults")
+
+
+def _page(items: list[dict[str, Any]], params: dict[str, Any], key: str) -> dict[str, Any]:
+    start = int(params.get("NextToken", 0))
+    end = start + params["Limit"]
+    page: dict[str, Any] = {key: items[start:end]}
+    if end < len(items):
+        page["NextToken"] = str(end)
+    return page
+
+
+@pytest.mark.parametrize(
+    ("aggregator", "calls"),
+    [
+        # Three rules in three regions, a few findings each: one listing call.
+        (SyntheticAggregator(rules=3, regions=3, accounts=1, resources=5), 1),
+        # Ten rules in 17 regions, 99 findings each (below the cap): still one call.
+        (SyntheticAggregator(rules=10, regions=17, accounts=1, resources=99), 1),
+        # 170 capped rows of 250 findings: 1 listing + 170 x 3 detail pages.
+        (SyntheticAggregator(rules=10, regions=17, accounts=1, resources=250), 511),
+        # Organization: 10 rules, 17 regions, 50 accounts, 5 findings each: 8,500 rows, 9 listing pages.
+        (SyntheticAggregator(rules=10, regions=17, accounts=50, resources=5), 9),
+    ],
+    ids=["3x3", "10x17", "10x17-capped", "10x17x50-accounts"],
+)
+def test_calls_per_run(api: ApiCalls, aggregator: SyntheticAggregator, calls: int) -> None:
+    api.respond("DescribeAggregateComplianceByConfigRules", aggregator.describe)
+    api.respond("GetAggregateComplianceDetailsByConfigRule", aggregator.details)
+    counts, failures = count_non_compliant(client("config"), aggregator.summary())
+    assert failures == []
+    assert set(counts.values()) == {aggregator.resources * aggregator.accounts}
+    assert sum(api.count().values()) == calls
