@@ -17,7 +17,7 @@ from components.alerts import EVALUATOR_ERRORS
 from components.dashboard import dashboard_body
 from components.managed_rule_summary import schedule_expression
 from components.package import SUMMARY_DOCUMENT_PATH
-from components.settings import parse_settings
+from components.settings import OPT_IN_REGIONS, parse_settings, supported_regions
 from tests.infra.conftest import DEV_CONFIG
 from tests.infra.program import ACCOUNT_ID, Deployment, Registration, run_program
 from tests.infra.test_alerts import matches
@@ -72,16 +72,16 @@ def test_the_function_runs_in_the_primary_region_on_arm64_with_its_role_and_log_
     log_group = one(account, "aws:cloudwatch/logGroup:LogGroup", f"/aws/lambda/{NAME}")
     assert log_group.inputs["retentionInDays"] == 30
     assert account.region_of(log_group) == PRIMARY
-    policy = one(account, "aws:iam/role:Role", NAME)
-    assert {
-        log_group.urn,
-        *(
-            r.urn
-            for r in account.of_type("aws:iam/rolePolicy:RolePolicy")
-            if r.name == "hub-managed-summary-role-policy"
-        ),
-    } <= set(function.dependencies)
-    assert policy.parent == function.parent
+    (policy,) = [
+        r
+        for r in account.of_type("aws:iam/rolePolicy:RolePolicy")
+        if r.name == "hub-managed-summary-role-policy"
+    ]
+    # The function starts only once it can write its log and read the aggregator.
+    assert {log_group.urn, policy.urn} <= set(function.dependencies)
+    # A child of the hub, as the evaluator roles are.
+    (hub,) = account.of_type("config-compliance:hub:ComplianceHub")
+    assert function.parent == policy.parent == one(account, "aws:iam/role:Role", NAME).parent == hub.urn
 
 
 def test_log_retention_follows_the_setting() -> None:
@@ -310,3 +310,17 @@ def test_the_summary_errors_graph_and_the_header_name_the_managed_rules() -> Non
     placed = [w for w in body["widgets"] if "managed" in json.dumps(w["properties"]).lower()]
     assert [(w["x"], w["width"]) for w in placed[1:]] == [(0, 8), (8, 8), (16, 8), (0, 24)]
     assert placed[1]["y"] == placed[2]["y"] == placed[3]["y"] < placed[4]["y"]
+
+
+def test_forty_regional_rules_in_seventeen_regions_stay_within_the_dashboards_limits() -> None:
+    """CloudWatch: at most 500 widgets, 500 metrics per widget and 2,500 per dashboard
+    (tests/infra/test_dashboard.py names the sources)."""
+    many = [{"identifier": "S3_BUCKET_VERSIONING_ENABLED", "name": f"versioning-{i}"} for i in range(40)]
+    seventeen = ["us-east-1", *sorted(supported_regions() - OPT_IN_REGIONS - {"us-east-1"})[:16]]
+    body = dashboard_body(settings_with(many, regions=json.dumps(seventeen)))
+    metrics = [w["properties"]["metrics"] for w in body["widgets"] if w["type"] == "metric"]
+    assert len(body["widgets"]) <= 500
+    assert max(len(m) for m in metrics) <= 500
+    assert sum(len(m) for m in metrics) <= 2500
+    assert len(managed_widgets(body)) == 40
+    assert {len(graph["metrics"]) for graph in managed_widgets(body)} == {17}
