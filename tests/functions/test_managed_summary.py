@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from evaluator_support import ApiCalls
 from evaluators.aws import client
@@ -195,12 +196,6 @@ def test_a_failed_count_leaves_its_rule_and_region_out_and_is_reported(stubbed: 
     assert failures == [f"{VOLUMES} in us-west-2 (account {ACCOUNT}): ThrottlingException: Rate exceeded"]
 
 
-def _ship(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, document: dict[str, Any]) -> None:
-    path = tmp_path / "rules.json"
-    path.write_text(json.dumps(document))
-    monkeypatch.setattr(summary, "DOCUMENT_PATH", path)
-
-
 DOCUMENT = {
     "aggregator": AGGREGATOR,
     "rules": [
@@ -208,6 +203,14 @@ DOCUMENT = {
         {"check": VOLUMES, "region": "us-west-2", "name": "managed-dev--us-west-2-encrypted-volumes"},
     ],
 }
+
+
+@pytest.fixture
+def shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DOCUMENT as the function's rules.json."""
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(DOCUMENT))
+    monkeypatch.setattr(summary, "DOCUMENT_PATH", path)
 
 
 def test_the_document_is_read_as_the_component_writes_it() -> None:
@@ -221,9 +224,8 @@ def test_the_document_is_read_as_the_component_writes_it() -> None:
 
 
 def test_the_handler_writes_one_record_per_rule_and_region(
-    stubbed: Stubber, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    stubbed: Stubber, shipped: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _ship(tmp_path, monkeypatch, DOCUMENT)
     stubbed.add_response(
         DESCRIBE,
         {
@@ -253,9 +255,8 @@ def test_the_handler_writes_one_record_per_rule_and_region(
 
 
 def test_the_handler_writes_what_it_counted_then_fails_naming_the_rest(
-    stubbed: Stubber, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    stubbed: Stubber, shipped: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _ship(tmp_path, monkeypatch, DOCUMENT)
     west = "managed-dev--us-west-2-encrypted-volumes"
     stubbed.add_response(
         DESCRIBE, {"AggregateComplianceByConfigRules": [row(west, "us-west-2", None)]}, describe_request()
@@ -270,11 +271,8 @@ def test_the_handler_writes_what_it_counted_then_fails_naming_the_rest(
 
 
 def test_a_failed_listing_writes_nothing_and_fails(
-    stubbed: Stubber, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    stubbed: Stubber, shipped: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from botocore.exceptions import ClientError
-
-    _ship(tmp_path, monkeypatch, DOCUMENT)
     stubbed.add_client_error(
         DESCRIBE,
         "NoSuchConfigurationAggregatorException",
