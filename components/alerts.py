@@ -38,6 +38,8 @@ class AlertKind:
     renamed_in_organization: bool = False
     # Also matches the stack's AWS managed rules, by their shared name prefix (components/naming.py).
     includes_managed_rules: bool = False
+    # Also matches the managed-rule summary's errors alarm (components/managed_rule_summary.py).
+    includes_managed_summary: bool = False
 
     def names_in_region(self, suffix: str, region: str, organization: bool = False) -> NameMatchers:
         if organization and self.renamed_in_organization:
@@ -51,6 +53,14 @@ class AlertKind:
             return _organization_prefixes(suffix, "") + self._managed(suffix, "", organization)
         names: NameMatchers = [{"prefix": self.source_name(check.name, suffix, "")} for check in CHECKS]
         return names + self._managed(suffix, "", organization)
+
+    def names_in_hub(self, suffix: str, organization: bool, managed_summary: bool) -> NameMatchers:
+        """What the primary region's rule matches: the stack's sources in every region, and the managed-rule
+        summary's alarm (it exists only in the primary region, and only with managed rules)."""
+        names = self.prefixes(suffix, organization)
+        if managed_summary and self.includes_managed_summary:
+            names.append(naming.managed_summary_errors_alarm(suffix))
+        return names
 
     def _managed(self, suffix: str, region: str, organization: bool) -> NameMatchers:
         """One prefix for every managed rule, however many there are, so the pattern stays within what
@@ -114,6 +124,7 @@ EVALUATOR_ERRORS = AlertKind(
         "account": "$.account",
         "time": "$.time",
     },
+    includes_managed_summary=True,
     template=json.dumps(
         "EVALUATOR FAILING: <alarm> in account <account>, region <region> (<time>): <reason> "
         "Compliance results of its rule may be stale until it succeeds; its log group tells why."

@@ -18,8 +18,13 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-from evaluators.metrics import COUNT_METRICS, EXCEPTED_METRIC, NAMESPACE
-from evaluators.verdicts import Compliance
+from evaluators.metrics import (
+    EXCEPTED_METRIC,
+    NAMESPACE,
+    NON_COMPLIANT_METRIC,
+    REGION_DIMENSION,
+    managed_rule_check,
+)
 
 from components import naming
 from components.alerts import ALERT_KINDS
@@ -30,12 +35,14 @@ from components.settings import Settings
 # check per sweep, dimension Check; functions/evaluators/metrics.py). Excepted results are posted
 # COMPLIANT, so only this graph shows, beside the non-compliant ones, how many an exception covers.
 COMPLIANCE_NAMESPACE = NAMESPACE
-NON_COMPLIANT_METRIC = COUNT_METRICS[Compliance.NON_COMPLIANT]
 
 # Seconds per datapoint of the service metrics (Lambda, EventBridge, SQS, SNS).
 SERVICE_PERIOD = 300
 # Hours between periodic evaluations: one sweep, so one NonCompliant datapoint, per graph period.
 SWEEP_HOURS = {"One_Hour": 1, "Three_Hours": 3, "Six_Hours": 6, "Twelve_Hours": 12, "TwentyFour_Hours": 24}
+
+# Managed rules' widgets side by side in one row.
+MANAGED_PER_ROW = 3
 
 GRID_WIDTH = 24
 WIDGET_HEIGHT = 6
@@ -107,6 +114,47 @@ def _check_widgets(check: str, settings: Settings) -> list[Widget]:
     ]
 
 
+def _managed_rule_rows(settings: Settings) -> list[list[Widget]]:
+    """One graph per managed rule (its NON_COMPLIANT resources in each region where it runs, written by the
+    managed-rule summary in the primary region, components/managed_rule_summary.py), after the summary's
+    errors; nothing without managed rules."""
+    if not settings.managed_rules:
+        return []
+    primary = settings.primary_region
+    summary = naming.managed_summary(settings.environment_suffix)
+    widgets = [
+        _graph(
+            "Managed-rule summary: errors (its counts are stale while it fails)",
+            [_metric("AWS/Lambda", "Errors", {"FunctionName": summary}, primary, primary)],
+            "Sum",
+            SERVICE_PERIOD,
+            settings,
+        )
+    ]
+    for rule in settings.managed_rules:
+        check = managed_rule_check(rule.name)
+        widgets.append(
+            _graph(
+                f"{check} ({rule.identifier}): NON_COMPLIANT resources, by region",
+                [
+                    _metric(
+                        COMPLIANCE_NAMESPACE,
+                        NON_COMPLIANT_METRIC,
+                        {"Check": check, REGION_DIMENSION: region},
+                        primary,
+                        f"{region} non-compliant",
+                    )
+                    for region in rule.regions(settings.regions, primary)
+                ],
+                # One summary writes each rule and region once per interval: every account is summed in it.
+                "Maximum",
+                SWEEP_HOURS[settings.evaluation_frequency] * 3600,
+                settings,
+            )
+        )
+    return [widgets[start : start + MANAGED_PER_ROW] for start in range(0, len(widgets), MANAGED_PER_ROW)]
+
+
 def alert_rule_names(settings: Settings, region: str) -> list[str]:
     """The region's EventBridge rules on the alert path: to the topic (primary) or to the primary bus."""
     suffix = settings.environment_suffix
@@ -164,7 +212,8 @@ def _alert_path_widgets(settings: Settings) -> list[Widget]:
 
 
 def _header(settings: Settings) -> Widget:
-    checks = ", ".join(check.name for check in CHECKS)
+    managed = [managed_rule_check(rule.name) for rule in settings.managed_rules]
+    checks = ", ".join([check.name for check in CHECKS] + managed)
     regions = ", ".join(settings.regions)
     return {
         "type": "text",
@@ -195,6 +244,7 @@ def dashboard_body(settings: Settings) -> dict[str, Any]:
     rows = [
         [_header(settings)],
         *(_check_widgets(check.name, settings) for check in CHECKS),
+        *_managed_rule_rows(settings),
         _alert_path_widgets(settings),
     ]
     return {"start": "-P7D", "periodOverride": "inherit", "widgets": _place(rows)}

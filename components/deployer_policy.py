@@ -472,7 +472,10 @@ _ANY_SUFFIX = "*"
 PASSED_ROLES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     ACCOUNT: {
         "config.amazonaws.com": (naming.config_role(_ANY_SUFFIX),),
-        "lambda.amazonaws.com": tuple(naming.evaluator_role(check.name, _ANY_SUFFIX) for check in CHECKS),
+        "lambda.amazonaws.com": (
+            *(naming.evaluator_role(check.name, _ANY_SUFFIX) for check in CHECKS),
+            naming.managed_summary(_ANY_SUFFIX),
+        ),
         "events.amazonaws.com": (naming.alert_forwarder_role(_ANY_SUFFIX),),
     },
     ORGANIZATION: {
@@ -480,7 +483,10 @@ PASSED_ROLES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             naming.config_role(_ANY_SUFFIX),
             naming.organization_aggregator_role(_ANY_SUFFIX),
         ),
-        "lambda.amazonaws.com": tuple(naming.evaluator_role(check.name, _ANY_SUFFIX) for check in CHECKS),
+        "lambda.amazonaws.com": (
+            *(naming.evaluator_role(check.name, _ANY_SUFFIX) for check in CHECKS),
+            naming.managed_summary(_ANY_SUFFIX),
+        ),
         "events.amazonaws.com": (naming.alert_forwarder_role(_ANY_SUFFIX),),
     },
 }

@@ -19,6 +19,7 @@ from components.alert_path import AlertPath, Delivery, deliver_alerts
 from components.alerts import ALERT_KINDS, AlertKind
 from components.catalog import CHECKS, Check
 from components.dashboard import compliance_dashboard
+from components.managed_rule_summary import deploy_managed_rule_summary
 from components.provider import regional_provider
 from components.rule_scope import rule_excluded_accounts
 from components.settings import ARCHIVE_TRANSITION_DAYS, Settings
@@ -146,6 +147,9 @@ class ComplianceHub(pulumi.ComponentResource):
         self.dashboard = compliance_dashboard(name, settings, parent=self, provider=self.provider)
 
         self.aggregator = self._aggregate(name, settings, child)
+        self.managed_rule_summary = deploy_managed_rule_summary(
+            name, settings, self.account_id, self.aggregator, child
+        )
         self.register_outputs(
             {
                 "bucketName": self.bucket.bucket,
@@ -347,7 +351,9 @@ class ComplianceHub(pulumi.ComponentResource):
                 f"{name}-{kind.name}-alert-rule",
                 name=naming.alert_rule(kind.name, suffix),
                 description=f"{kind.description}, from every region, to the alert topic",
-                event_pattern=kind.event_pattern(kind.prefixes(suffix, settings.is_organization)),
+                event_pattern=kind.event_pattern(
+                    kind.names_in_hub(suffix, settings.is_organization, bool(settings.managed_rules))
+                ),
                 opts=child,
             )
             for kind in ALERT_KINDS

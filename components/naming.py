@@ -130,6 +130,15 @@ def service_linked_role_path(service: str) -> str:
     return f"role/aws-service-role/{service}/{SERVICE_LINKED_ROLES[service]}"
 
 
+def managed_summary(suffix: str) -> str:
+    """The managed-rule summary's function, its role and its schedule (primary region; IAM is global)."""
+    return f"config-managed-summary-{suffix}"
+
+
+def managed_summary_errors_alarm(suffix: str) -> str:
+    return f"config-managed-summary-errors-{suffix}"
+
+
 def forward_rule(kind: str, suffix: str, region: str) -> str:
     return f"config-{kind}-fwd-{suffix}-{region}"
 

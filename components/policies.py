@@ -279,6 +279,34 @@ def evaluator_policy(
     return _document(*statements)
 
 
+# The managed-rule summary's reads (functions/managed_summary/summary.py). The Service Authorization
+# Reference (AWS Config) scopes both to the ConfigurationAggregator resource type
+# (arn:${Partition}:config:${Region}:${Account}:config-aggregator/${AggregatorId});
+# tests/infra/test_iam_scoping.py checks the grant against it and against the function's calls.
+MANAGED_SUMMARY_ACTIONS = (
+    "config:DescribeAggregateComplianceByConfigRules",
+    "config:GetAggregateComplianceDetailsByConfigRule",
+)
+
+
+def managed_summary_policy(aggregator_arn: Text, log_group_arn: str) -> Document:
+    """Exactly the aggregator reads on the stack's aggregator, and writing its own log group."""
+    return _document(
+        {
+            "Sid": "ReadAggregatedCompliance",
+            "Effect": "Allow",
+            "Action": list(MANAGED_SUMMARY_ACTIONS),
+            "Resource": aggregator_arn,
+        },
+        {
+            "Sid": "WriteOwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"{log_group_arn}:*",
+        },
+    )
+
+
 def alert_forwarder_trust(account_id: Text) -> Document:
     return _service_trust("events.amazonaws.com", account_id)
 

@@ -13,9 +13,11 @@ from components.alert_path import AlertPath, Delivery, deliver_alerts
 from components.alerts import ALERT_KINDS, AlertKind
 from components.catalog import CHECKS, Check, recorded_types_in_region
 from components.conformance_pack_deployment import deploy_conformance_packs
+from components.function_alarms import errors_alarm
 from components.hub import ComplianceHub
 from components.managed_rule_deployment import deploy_managed_rules
 from components.members import MemberAccounts
+from components.package import LAMBDA_RUNTIME
 from components.provider import regional_provider
 from components.settings import Settings
 
@@ -23,7 +25,6 @@ CHANGE_MESSAGE_TYPES = (
     "ConfigurationItemChangeNotification",
     "OversizedConfigurationItemChangeNotification",
 )
-LAMBDA_RUNTIME = "python3.13"
 # A scheduled run sweeps every in-scope resource of the region in one invocation: the longest timeout
 # Lambda allows leaves room for thousands of resources and throttling back-off. The work is I/O-bound
 # (paged describe calls, a few threads for per-resource calls), so 256 MB is ample.
@@ -209,20 +210,12 @@ class RegionalCompliance(pulumi.ComponentResource):
             ),
         )
         # A failing evaluator leaves its rule's results stale: its alarm state change is alerted on.
-        aws.cloudwatch.MetricAlarm(
+        errors_alarm(
             f"{name}-{check.name}-errors",
-            name=naming.errors_alarm(check.name, suffix, args.region),
-            alarm_description=f"The {check.name} compliance evaluator failed; see {log_group_name}",
-            namespace="AWS/Lambda",
-            metric_name="Errors",
-            dimensions={"FunctionName": function.name},
-            statistic="Sum",
-            period=300,
-            evaluation_periods=1,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
-            opts=child,
+            naming.errors_alarm(check.name, suffix, args.region),
+            f"The {check.name} compliance evaluator failed; see {log_group_name}",
+            function.name,
+            child,
         )
         # Config checks this permission when the rule is created; the rule does not exist yet, so no
         # source_arn: the account is the condition. In organization scope every member account's Config

@@ -49,6 +49,7 @@ from functools import cached_property
 from typing import Any
 
 from evaluators.exceptions import AnnotatedException, read_exception_annotation
+from evaluators.metrics import managed_rule_check
 
 from components.catalog import CHECKS
 from components.naming import ORGANIZATION_RULE_PREFIX
@@ -88,7 +89,8 @@ def check_source(check: str) -> RuleSource:
 
 
 def managed_label(name: str) -> str:
-    return f"managed:{name}"
+    """The row of a managed rule: the ``Check`` value of its metrics on the dashboard too."""
+    return managed_rule_check(name)
 
 
 def pack_label(pack: str, identifier: str) -> str:

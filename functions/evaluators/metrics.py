@@ -13,6 +13,11 @@ Per sweep: one record per resource type listed (dimensions Check and ResourceTyp
 compliance type and, apart, the excepted ones (posted COMPLIANT under an active exception, counted in
 Compliant too). Metrics are regional: each region's functions write their region's. Change events write
 none, so nothing is counted twice.
+
+AWS managed rules run no code of ours: the managed-rule summary (functions/managed_summary) reads their
+results from the aggregator in the primary region and writes, per rule and region, one record with the
+same ``NonCompliant`` metric and ``Check`` dimension (``managed:<name>``), plus a ``Region`` dimension,
+since every region's count lands in the primary region's CloudWatch.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ COUNT_METRICS = {
     Compliance.NOT_APPLICABLE: "NotApplicable",
 }
 EXCEPTED_METRIC = "Excepted"
+NON_COMPLIANT_METRIC = COUNT_METRICS[Compliance.NON_COMPLIANT]
+# The dimension that names the source region of a managed rule's count (see the module docstring).
+REGION_DIMENSION = "Region"
 
 
 def _record(
@@ -88,6 +96,21 @@ def sweep_records(
     summary["SweepDuration"] = (round(duration_ms, 1), "Milliseconds")
     records.append(_record(timestamp_ms, {"Check": check}, summary))
     return records
+
+
+def managed_rule_check(name: str) -> str:
+    """The ``Check`` value of an AWS managed rule (its short name in the stack's ``managedRules``): the
+    dashboard's and the report's label for it."""
+    return f"managed:{name}"
+
+
+def managed_rule_record(check: str, region: str, non_compliant: int, timestamp_ms: int) -> dict[str, Any]:
+    """A managed rule's NON_COMPLIANT resources in one region, every account summed."""
+    return _record(
+        timestamp_ms,
+        {"Check": check, REGION_DIMENSION: region},
+        {NON_COMPLIANT_METRIC: (non_compliant, "Count")},
+    )
 
 
 def write(records: Iterable[dict[str, Any]], stream: TextIO | None = None) -> None:

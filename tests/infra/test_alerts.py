@@ -105,10 +105,11 @@ def transform(target: Registration, event: dict[str, Any]) -> str:
 
 
 def rules_in(deployment: Deployment, region: str) -> dict[str, Registration]:
+    """The region's rules that match events (not schedules such as the managed-rule summary's)."""
     return {
         r.inputs["name"]: r
         for r in deployment.of_type("aws:cloudwatch/eventRule:EventRule")
-        if deployment.region_of(r) == region
+        if deployment.region_of(r) == region and "eventPattern" in r.inputs
     }
 
 

@@ -6,7 +6,9 @@ contextkeys.html) says, per action: an empty Resource types column means the act
 used here: https://docs.aws.amazon.com/service-authorization/latest/reference/list_<service>.html with
 <service> amazonec2, amazons3, amazonrds, amazondynamodb, amazonelasticfilesystem, amazonsns, amazonsqs,
 amazonresourcegrouptaggingapi, awsbackup, awsconfig (evaluators) and amazoncloudwatchlogs,
-awskeymanagementservice, amazoneventbridge, awssecuritytokenservice (the stack's other policies).
+awskeymanagementservice, amazoneventbridge, awssecuritytokenservice (the stack's other policies); the
+managed-rule summary's calls (functions/managed_summary) are read the same way and checked against its
+role's policy.
 
 What the SAR cannot say is how the code calls an action. A call that names no resource (a list or a
 describe-all, such as elasticfilesystem:DescribeFileSystems without FileSystemId) is authorized against
@@ -34,6 +36,7 @@ import pytest
 from botocore import xform_name
 
 from components.catalog import ANY_RESOURCE, CHECKS, EVALUATOR_PERMISSIONS, Permission
+from components.policies import MANAGED_SUMMARY_ACTIONS
 from tests.infra.conftest import DEV_CONFIG
 from tests.infra.program import ACCOUNT_ID, PROJECT_ROOT, Deployment, run_program
 
@@ -394,3 +397,47 @@ def test_role_policies_have_no_parliament_findings_but_the_list_calls_on_star(de
             if not (f.issue == "RESOURCE_STAR" and set(f.detail) <= listed)
         ]
         assert unexpected == [], registration.name
+
+
+# --- the managed-rule summary ---------------------------------------------------------------------
+
+SUMMARY_SOURCES = PROJECT_ROOT / "functions" / "managed_summary"
+
+
+def summary_role_policy() -> dict[str, Any]:
+    deployment = run_program({**DEV_CONFIG, "managedRules": [{"identifier": "ENCRYPTED_VOLUMES"}]})
+    (policy,) = [
+        r
+        for r in deployment.of_type("aws:iam/rolePolicy:RolePolicy")
+        if r.name == "hub-managed-summary-role-policy"
+    ]
+    return dict(json.loads(policy.inputs["policy"]))
+
+
+def test_the_summary_is_granted_exactly_the_aggregator_reads_it_calls_on_the_aggregator() -> None:
+    """Both calls name the aggregator (ConfigurationAggregatorName is required), and the SAR scopes both
+    actions to the ConfigurationAggregator resource type: the grant is the stack's aggregator ARN."""
+    calls = api_calls(SUMMARY_SOURCES)
+    assert {call.action for call in calls} == set(MANAGED_SUMMARY_ACTIONS)
+    assert all(call.names_a_resource() for call in calls)
+    for action in MANAGED_SUMMARY_ACTIONS:
+        assert resource_types(action) == ["ConfigurationAggregator"]
+    (reads, logs) = statements(json.dumps(summary_role_policy()))
+    assert sorted(reads["Action"]) == sorted(MANAGED_SUMMARY_ACTIONS)
+    for action in reads["Action"]:
+        assert arn_problems(action, reads["Resource"]) == []
+    assert reads["Resource"].startswith("arn:aws:config:us-east-1:123456789012:config-aggregator/")
+    assert statement_problems(reads) == [] and statement_problems(logs) == []
+    assert logs["Resource"] == (
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/config-managed-summary-dev:*"
+    )
+
+
+def test_the_summary_policy_has_no_parliament_findings() -> None:
+    analysed = parliament.analyze_policy_string(json.dumps(summary_role_policy()))
+    assert [(f.issue, f.detail) for f in analysed.findings] == []
+
+
+def test_a_grant_of_the_summary_reads_on_anything_but_an_aggregator_is_refused() -> None:
+    assert arn_problems(MANAGED_SUMMARY_ACTIONS[0], "arn:aws:config:us-east-1:123456789012:config-rule/*")
+    assert arn_problems(MANAGED_SUMMARY_ACTIONS[1], "arn:aws:logs:us-east-1:123456789012:log-group:x")

@@ -1,8 +1,10 @@
-"""The evaluators' Lambda archive."""
+"""The Lambda archives: the evaluators' and the managed-rule summary's."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,13 @@ from evaluators.exceptions import ResourceException, from_document, utc_today
 
 from components import FUNCTIONS_ROOT
 from components.catalog import CHECKS
-from components.package import EXCEPTIONS_PATH, archive_files, lambda_archive
+from components.package import (
+    EXCEPTIONS_PATH,
+    SUMMARY_DOCUMENT_PATH,
+    archive_files,
+    lambda_archive,
+    managed_summary_archive,
+)
 from tests.infra.conftest import DEV_CONFIG
 from tests.infra.program import Deployment, run_program
 
@@ -27,7 +35,30 @@ def test_archive_holds_the_handler_modules_and_no_tests_caches_or_bytecode() -> 
         assert f"{module.replace('.', '/')}.py" in names
     assert all(path.suffix == ".py" for path in files)
     assert not any({"tests", "__pycache__"} & set(path.parts) for path in files)
-    assert set(lambda_archive().assets) == names | {EXCEPTIONS_PATH}
+    evaluators = {path.as_posix() for path in files if path.parts[0] == "evaluators"}
+    assert set(lambda_archive().assets) == evaluators | {EXCEPTIONS_PATH}
+
+
+def test_the_summary_archive_holds_its_package_the_evaluator_modules_and_its_rules(tmp_path: Path) -> None:
+    archive = managed_summary_archive('{"aggregator": "a", "rules": []}\n')
+    names = {path.as_posix() for path in archive_files()}
+    assert set(archive.assets) == names | {SUMMARY_DOCUMENT_PATH}
+    assert SUMMARY_DOCUMENT_PATH == "managed_summary/rules.json"
+    # The handler imports from nothing but the archive and the runtime's own (standard library, boto3).
+    for name, asset in archive.assets.items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = asset.text if isinstance(asset, pulumi.StringAsset) else Path(asset.path).read_text()
+        target.write_text(text)
+    probe = (
+        "import sys; sys.path[:] = [p for p in sys.path if 'functions' not in p]; "
+        f"sys.path.insert(0, {str(tmp_path)!r}); "
+        "import managed_summary.summary as s; "
+        "print(s.read_summary(s.json.loads(s.DOCUMENT_PATH.read_text())))"
+    )
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    assert "aggregator='a'" in completed.stdout
 
 
 def test_archive_leaves_out_what_a_test_run_leaves_behind(tmp_path: Path) -> None:
