@@ -19,16 +19,18 @@ for it, and aws-cdk's event-bus target leaves it out on purpose
 (packages/aws-cdk-lib/aws-events-targets/lib/event-bus.ts: "Retry policy is not supported for Event bus
 targets"). Such a target is retried as EventBridge does by default, then dead-lettered.
 
-Encryption follows the stack's own encryption rule: with requireKms the queues are encrypted with a
-customer managed key in the queue's region (a KMS key is usable in its own Region only, multi-Region keys
-aside: AWS KMS Developer Guide, "Multi-Region keys in AWS KMS"), the archive key in the primary region (its policy already lets EventBridge
-use it: policies.archive_key_policy) and a key of the queue's own elsewhere (dead_letter_key); otherwise
-SSE-SQS, which needs no key grant and costs nothing. eb-rule-dlq.html: a DLQ encrypted with the AWS
-managed key aws/sqs cannot be used; SSE-SQS or a customer managed key can.
+Encryption follows the stack's own encryption rule. With requireKms the queues are encrypted with a
+customer managed key in the queue's own region (a KMS key is used in its Region only, multi-Region keys
+aside: AWS KMS Developer Guide, "Multi-Region keys in AWS KMS"): the archive key in the primary region,
+whose policy already lets EventBridge use it (policies.archive_key_policy), a key of the queue's own
+elsewhere (dead_letter_key). Otherwise SSE-SQS, which needs no key grant and costs nothing. Never the
+AWS managed key aws/sqs: its policy cannot be changed and admits only principals of the account (SQS
+Developer Guide, "Key management", sqs-key-management.html), not the events.amazonaws.com service.
 
 Reading the queue (the alarm's ApproximateNumberOfMessagesVisible, verify's GetQueueAttributes) needs no
-key permission: SQS Developer Guide, "Encryption at rest" > "Encryption scope" (sqs-server-side-encryption
-.html): SSE encrypts message bodies, not queue metadata, message metadata or per-queue metrics.
+key permission: SQS Developer Guide, "Encryption at rest" > "Encryption scope"
+(sqs-server-side-encryption.html): "SSE encrypts the body of a message", not "Queue metadata (queue name
+and attributes)", message metadata or "Per-queue metrics".
 """
 
 from __future__ import annotations
