@@ -49,8 +49,10 @@ from components.alerts import AlertKind
 MAX_EVENT_AGE_SECONDS = 3600
 MAX_RETRY_ATTEMPTS = 20
 # The dead-letter key's pending-deletion window, the longest KMS allows (KMS API Reference,
-# ScheduleKeyDeletion, PendingWindowInDays 7-30): a key pending deletion costs nothing, and the window is
-# the time to cancel a mistaken deletion while dead letters may still wait.
+# ScheduleKeyDeletion, PendingWindowInDays 7-30): longer than a dead letter lives (14 days), so turning
+# requireKms off, which deletes the key, leaves every message it encrypted readable until it expires
+# (SQS Developer Guide, "Encryption at rest": an encrypted message stays encrypted when the queue's
+# encryption changes). A key pending deletion costs nothing.
 DEAD_LETTER_KEY_DELETION_DAYS = 30
 # SQS keeps a message at most 14 days (SQS Developer Guide, MessageRetentionPeriod): time to replay it.
 DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600

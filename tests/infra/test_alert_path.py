@@ -309,3 +309,25 @@ def test_without_require_kms_the_queues_use_sse_sqs_and_no_key_is_added(dev: Dep
     assert [k.name for k in dev.of_type("aws:kms/key:Key")] == ["hub-key"]
     assert [a.inputs["name"] for a in dev.of_type("aws:kms/alias:Alias")] == ["alias/config-compliance-dev"]
     assert all("deadLetterKeyArn" not in path for path in dev.outputs["alertPath"].values())
+
+
+# Replace-on-change inputs of the queue and the key, from the provider pulumi-aws bridges
+# (hashicorp/terraform-provider-aws): internal/service/sqs/queue.go marks ForceNew only name, name_prefix and
+# fifo_queue (kms_master_key_id and sqs_managed_sse_enabled update in place through SetQueueAttributes);
+# internal/service/kms/key.go marks ForceNew customer_master_key_spec, key_usage, multi_region,
+# custom_key_store_id and xks_key_id, none of which the stack sets.
+QUEUE_REPLACE_ON_CHANGE = ("name", "namePrefix", "fifoQueue")
+
+
+def test_turning_require_kms_on_or_off_replaces_no_queue_and_leaves_the_archive_key_alone(
+    dev: Deployment, kms_dev: Deployment
+) -> None:
+    def queues(deployment: Deployment) -> dict[str, tuple[Any, ...]]:
+        return {
+            q.urn: tuple(q.inputs.get(key) for key in QUEUE_REPLACE_ON_CHANGE)
+            for q in deployment.of_type("aws:sqs/queue:Queue")
+        }
+
+    assert queues(dev) == queues(kms_dev)
+    (archive,) = [k for k in dev.of_type("aws:kms/key:Key") if k.name == "hub-key"]
+    assert archive.inputs == dead_letter_key(kms_dev, PRIMARY).inputs
