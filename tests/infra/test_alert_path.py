@@ -216,6 +216,29 @@ KMS_CONFIG = {**DEV_CONFIG, "requireKms": "true"}
 EVENTBRIDGE_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 
 
+def expected_dead_letter_key_policy(account: str) -> dict[str, Any]:
+    """The account administers the key; EventBridge encrypts with it, with no condition."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "EventBridgeEncryptsDeadLetters",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": EVENTBRIDGE_KEY_ACTIONS,
+                "Resource": "*",
+            },
+        ],
+    }
+
+
 @pytest.fixture(scope="module")
 def kms_dev() -> Deployment:
     return run_program(KMS_CONFIG)
@@ -262,25 +285,7 @@ def test_a_dead_letter_key_lets_the_account_administer_and_eventbridge_encrypt_w
     """No aws:SourceArn/SourceAccount: a condition EventBridge does not satisfy loses every dead letter
     (components/policies.py, dead_letter_key_policy); the queue policy scopes the sender."""
     key = dead_letter_key(kms_dev, region)
-    assert json.loads(key.inputs["policy"]) == {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AccountAdministersKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                "Sid": "EventBridgeEncryptsDeadLetters",
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": EVENTBRIDGE_KEY_ACTIONS,
-                "Resource": "*",
-            },
-        ],
-    }
+    assert json.loads(key.inputs["policy"]) == expected_dead_letter_key_policy(ACCOUNT_ID)
     # Rotated, a 30-day window to cancel a deletion; not kept: it protects only the queue's dead letters.
     assert key.inputs["enableKeyRotation"] is True
     assert key.inputs["deletionWindowInDays"] == 30

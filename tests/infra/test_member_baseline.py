@@ -26,6 +26,7 @@ from components.member_baseline import (
     template_parameters,
 )
 from components.settings import Settings, parse_settings, recordable_resource_types
+from tests.infra.test_alert_path import expected_dead_letter_key_policy
 from tests.infra.test_alerts import compliance_change
 from tests.infra.test_policies import findings_above_low
 
@@ -483,25 +484,7 @@ def test_with_require_kms_the_member_queue_is_encrypted_with_a_key_of_the_accoun
     assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("Delete", "Delete")
     properties = key["Properties"]
     assert (properties["EnableKeyRotation"], properties["PendingWindowInDays"]) == (True, 30)
-    assert properties["KeyPolicy"] == {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AccountAdministersKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{MEMBER_ACCOUNT}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                "Sid": "EventBridgeEncryptsDeadLetters",
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                "Resource": "*",
-            },
-        ],
-    }
+    assert properties["KeyPolicy"] == expected_dead_letter_key_policy(MEMBER_ACCOUNT)
     assert {"Key": "Owner", "Value": "platform-team"} in properties["Tags"]
     alias = resources["AlertDeadLetterKeyAlias"]["Properties"]
     assert alias == {
