@@ -176,7 +176,9 @@ def archive_key_policy(account_id: Text, members: tuple[Text, str] | None = None
         # No aws:SourceAccount, aws:SourceArn or aws:SourceOrgID here: the SNS Developer Guide (Managing
         # Amazon SNS encryption keys and costs > "Configuring AWS KMS permissions" / compatibility with
         # AWS services, sns-key-management.html) says EventBridge's publishes to an encrypted topic do
-        # not support them in the key policy; with one, every alert fails as FailedInvocations.
+        # not support them in the key policy; with one, every alert fails as FailedInvocations. With
+        # requireKms the same statement lets EventBridge write the primary region's dead letters
+        # (kms:Decrypt and kms:GenerateDataKey: dead_letter_key_policy).
         service_use("EventBridgePublishesEncryptedAlerts", "events.amazonaws.com", None),
         service_use("SnsUsesKeyForEncryptedTopic", "sns.amazonaws.com", _source_account(account_id)),
         *(
