@@ -6,6 +6,7 @@ from evaluators.exceptions import to_document
 from components import naming
 from components.hub import ComplianceHub
 from components.members import MemberAccounts, call_as, member_templates
+from components.own_keys import OwnKey, warn_unlisted_own_keys
 from components.package import lambda_archive
 from components.region import RegionalCompliance, RegionalComplianceArgs
 from components.settings import load_settings
@@ -22,6 +23,18 @@ regions = {
     )
     for region in settings.regions
 }
+
+warn_unlisted_own_keys(
+    settings,
+    [
+        OwnKey(f"the archive key of {settings.primary_region}", settings.primary_region, hub.key.arn),
+        *(
+            OwnKey(f"the dead-letter queue key of {region}", region, component.alert_path.dead_letter_key_arn)
+            for region, component in regions.items()
+            if region != settings.primary_region and component.alert_path.dead_letter_key_arn is not None
+        ),
+    ],
+)
 
 pulumi.export("scope", settings.scope)
 pulumi.export("primaryRegion", settings.primary_region)

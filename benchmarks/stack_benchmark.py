@@ -1,7 +1,8 @@
 """How big the stack is and how long the program takes to build its resource graph under mocks.
 
 Prints the dev stack's resource count by type, the resources each added region costs, what organization
-scope changes, and the time the mocked program takes for 3 and for 17 regions (median of several runs).
+scope and requireKms change, the prod stack's count, and the time the mocked program takes for 3 and for
+17 regions (median of several runs).
 No AWS call is made.
 
     python benchmarks/stack_benchmark.py [--runs 5]
@@ -70,6 +71,14 @@ def main() -> None:
     for resource_type in sorted(set(dev) | set(organization)):
         if organization[resource_type] != dev[resource_type]:
             print(f"  {organization[resource_type] - dev[resource_type]:+4}  {resource_type}")
+
+    kms = resource_counts(DEV_CONFIG["regions"], requireKms="true")
+    print(f"requireKms, 3 regions: {sum(kms.values())} resources; compared with the default:")
+    for resource_type in sorted(set(dev) | set(kms)):
+        if kms[resource_type] != dev[resource_type]:
+            print(f"  {kms[resource_type] - dev[resource_type]:+4}  {resource_type}")
+    prod = Counter(r.type for r in run_program(stack_file_config("prod"), stack="prod").registrations)
+    print(f"prod stack (4 regions, requireKms): {sum(prod.values())} resources")
 
     # Regions every account has enabled, so the figures are those of a deployable stack.
     seventeen = sorted(supported_regions() - OPT_IN_REGIONS)[:17]

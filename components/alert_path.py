@@ -18,6 +18,19 @@ is the other bus, with a role; eb-rule-dlq.html: DLQs for targets), but no retry
 for it, and aws-cdk's event-bus target leaves it out on purpose
 (packages/aws-cdk-lib/aws-events-targets/lib/event-bus.ts: "Retry policy is not supported for Event bus
 targets"). Such a target is retried as EventBridge does by default, then dead-lettered.
+
+Encryption follows the stack's own encryption rule. With requireKms the queues are encrypted with a
+customer managed key in the queue's own region (a KMS key is used in its Region only, multi-Region keys
+aside: AWS KMS Developer Guide, "Multi-Region keys in AWS KMS"): the archive key in the primary region,
+whose policy already lets EventBridge use it (policies.archive_key_policy), a key of the queue's own
+elsewhere (dead_letter_key). Otherwise SSE-SQS, which needs no key grant and costs nothing. Never the
+AWS managed key aws/sqs: its policy cannot be changed and admits only principals of the account (SQS
+Developer Guide, "Key management", sqs-key-management.html), not the events.amazonaws.com service.
+
+Reading the queue (the alarm's ApproximateNumberOfMessagesVisible, verify's GetQueueAttributes) needs no
+key permission: SQS Developer Guide, "Encryption at rest" > "Encryption scope"
+(sqs-server-side-encryption.html): "SSE encrypts the body of a message", not "Queue metadata (queue name
+and attributes)", message metadata or "Per-queue metrics".
 """
 
 from __future__ import annotations
@@ -35,6 +48,12 @@ from components.alerts import AlertKind
 # says so.
 MAX_EVENT_AGE_SECONDS = 3600
 MAX_RETRY_ATTEMPTS = 20
+# The dead-letter key's pending-deletion window, the longest KMS allows (KMS API Reference,
+# ScheduleKeyDeletion, PendingWindowInDays 7-30): longer than a dead letter lives (14 days), so turning
+# requireKms off, which deletes the key, leaves every message it encrypted readable until it expires
+# (SQS Developer Guide, "Encryption at rest": an encrypted message stays encrypted when the queue's
+# encryption changes). A key pending deletion costs nothing.
+DEAD_LETTER_KEY_DELETION_DAYS = 30
 # SQS keeps a message at most 14 days (SQS Developer Guide, MessageRetentionPeriod): time to replay it.
 DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
 ALARM_PERIOD_SECONDS = 300
@@ -59,18 +78,48 @@ class AlertPath:
     dead_letter_queue_url: pulumi.Output[str]
     dead_letter_queue_arn: pulumi.Output[str]
     alarm_names: list[pulumi.Output[str]]
+    # The customer managed key of the queue (requireKms), None with SSE-SQS.
+    dead_letter_key_arn: pulumi.Output[str] | None = None
 
     def output(self) -> dict[str, object]:
-        return {
+        exported: dict[str, object] = {
             "ruleNames": self.rule_names,
             "deadLetterQueueUrl": self.dead_letter_queue_url,
             "deadLetterQueueArn": self.dead_letter_queue_arn,
             "alarmNames": self.alarm_names,
         }
+        if self.dead_letter_key_arn is not None:
+            exported["deadLetterKeyArn"] = self.dead_letter_key_arn
+        return exported
 
 
 # Adds the target of one alert kind's rule, with the region's delivery settings.
 AddTarget = Callable[[AlertKind, aws.cloudwatch.EventRule, Delivery, pulumi.ResourceOptions], None]
+
+
+def dead_letter_key(
+    name: str, suffix: str, region: str, account_id: pulumi.Output[str], child: pulumi.ResourceOptions
+) -> aws.kms.Key:
+    """A key for the region's dead-letter queue, in the region of ``child``'s provider.
+
+    Neither protected nor retained, unlike the archive key: it encrypts only dead letters, which the queue
+    keeps 14 days at most and which go with the queue (not protected either) on destroy. Losing it loses
+    nothing the stack keeps; keeping it would leave a key billed every month."""
+    key = aws.kms.Key(
+        f"{name}-alert-dead-letters-key",
+        description=f"Encrypts undelivered compliance alerts in {region} ({suffix})",
+        enable_key_rotation=True,
+        deletion_window_in_days=DEAD_LETTER_KEY_DELETION_DAYS,
+        policy=pulumi.Output.json_dumps(policies.dead_letter_key_policy(account_id)),
+        opts=child,
+    )
+    aws.kms.Alias(
+        f"{name}-alert-dead-letters-key-alias",
+        name=naming.dead_letter_key_alias(suffix, region),
+        target_key_id=key.key_id,
+        opts=child,
+    )
+    return key
 
 
 def deliver_alerts(
@@ -81,18 +130,22 @@ def deliver_alerts(
     add_target: AddTarget,
     child: pulumi.ResourceOptions,
     to_event_bus: bool,
+    key: aws.kms.Key | None = None,
 ) -> AlertPath:
     """Gives each rule its target (via ``add_target``) with the region's dead-letter queue, and alarms.
 
-    ``to_event_bus``: the targets are the primary region's event bus, which take no retry policy."""
+    ``to_event_bus``: the targets are the primary region's event bus, which take no retry policy.
+    ``key``: a customer managed key of the region whose policy lets EventBridge encrypt with it (requireKms);
+    None: SSE-SQS."""
+    # The key, its policy included (an input of the key), exists before the queue and every target.
+    after_key = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[key] if key else []))
     queue = aws.sqs.Queue(
         f"{name}-alert-dead-letters",
         name=naming.dead_letter_queue(suffix, region),
-        # SSE-SQS: EventBridge can write to it with no key grant (eb-rule-dlq.html: a DLQ encrypted with
-        # the AWS managed key aws/sqs cannot be used; SSE-SQS or a customer managed key can).
-        sqs_managed_sse_enabled=True,
+        kms_master_key_id=key.arn if key else None,
+        sqs_managed_sse_enabled=None if key else True,
         message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
-        opts=child,
+        opts=after_key,
     )
     queue_policy = aws.sqs.QueuePolicy(
         f"{name}-alert-dead-letters-policy",
@@ -103,7 +156,7 @@ def deliver_alerts(
         opts=child,
     )
     # A target may only use its DLQ once the queue lets EventBridge send to it.
-    after_policy = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[queue_policy]))
+    after_policy = pulumi.ResourceOptions.merge(after_key, pulumi.ResourceOptions(depends_on=[queue_policy]))
     delivery = Delivery(
         retry_policy=None
         if to_event_bus
@@ -149,6 +202,7 @@ def deliver_alerts(
         dead_letter_queue_url=queue.url,
         dead_letter_queue_arn=queue.arn,
         alarm_names=[delivery_alarm.name, dead_letters_alarm.name],
+        dead_letter_key_arn=key.arn if key else None,
     )
 
 

@@ -384,8 +384,16 @@ class ComplianceHub(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[topic_policy])),
             )
 
+        # requireKms: the archive key, in this region, already lets EventBridge encrypt with it.
         return deliver_alerts(
-            name, suffix, settings.primary_region, rules, to_topic, child, to_event_bus=False
+            name,
+            suffix,
+            settings.primary_region,
+            rules,
+            to_topic,
+            child,
+            to_event_bus=False,
+            key=self.key if settings.require_kms else None,
         )
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import pulumi
 
 from components import naming, policies
-from components.alert_path import DEAD_LETTER_RETENTION_SECONDS
+from components.alert_path import DEAD_LETTER_KEY_DELETION_DAYS, DEAD_LETTER_RETENTION_SECONDS
 from components.alerts import NON_COMPLIANT
 from components.catalog import CHECKS, EVALUATOR_PERMISSIONS, recorded_types_in_region
 from components.settings import Settings
@@ -51,6 +51,7 @@ IS_PRIMARY_REGION = "IsPrimaryRegion"
 MEMBER_ACCOUNT = "MemberAccount"
 SKIPPED_ACCOUNT = "SkippedAccount"
 PLACEHOLDER = "SkippedAccountPlaceholder"
+DEAD_LETTER_KEY = "AlertDeadLetterKey"
 # CloudFormation Template Reference, condition functions: Fn::Or takes two to ten conditions.
 MAX_OR_CONDITIONS = 10
 
@@ -352,6 +353,7 @@ def _forwarding(settings: Settings) -> dict[str, Any]:
     # The matchers of the hub's own forwarding rules in organization scope, for this region.
     names = NON_COMPLIANT.names_in_region(suffix, REGION, organization=True)
     return {
+        **(_dead_letter_key(settings) if settings.require_kms else {}),
         # Said outright: the dead letters go with the stack (when the account leaves the member OUs).
         "AlertDeadLetterQueue": {
             "Type": "AWS::SQS::Queue",
@@ -359,7 +361,12 @@ def _forwarding(settings: Settings) -> dict[str, Any]:
             "UpdateReplacePolicy": "Delete",
             "Properties": {
                 "QueueName": naming.dead_letter_queue(suffix, REGION),
-                "SqsManagedSseEnabled": True,
+                # The key (its policy is part of it) exists before the queue: the queue refers to it.
+                **(
+                    {"KmsMasterKeyId": {"Fn::GetAtt": [DEAD_LETTER_KEY, "Arn"]}}
+                    if settings.require_kms
+                    else {"SqsManagedSseEnabled": True}
+                ),
                 "MessageRetentionPeriod": DEAD_LETTER_RETENTION_SECONDS,
                 "Tags": _tags(settings),
             },
@@ -391,6 +398,36 @@ def _forwarding(settings: Settings) -> dict[str, Any]:
                         "DeadLetterConfig": {"Arn": {"Fn::GetAtt": ["AlertDeadLetterQueue", "Arn"]}},
                     }
                 ],
+            },
+        },
+    }
+
+
+def _dead_letter_key(settings: Settings) -> dict[str, Any]:
+    """requireKms: the member account's dead letters are encrypted with a key of its own in the region, with
+    the hub's dead-letter key policy (components/alert_path.py, policies.dead_letter_key_policy: the
+    account administers it, EventBridge may encrypt with it). Deleted with the stack like the queue it
+    serves; CloudFormation then schedules its deletion after PendingWindowInDays (CloudFormation Template
+    Reference, AWS::KMS::Key)."""
+    suffix = settings.environment_suffix
+    return {
+        DEAD_LETTER_KEY: {
+            "Type": "AWS::KMS::Key",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Properties": {
+                "Description": f"Encrypts undelivered compliance alerts in this region ({suffix})",
+                "EnableKeyRotation": True,
+                "PendingWindowInDays": DEAD_LETTER_KEY_DELETION_DAYS,
+                "KeyPolicy": policies.dead_letter_key_policy(ACCOUNT),
+                "Tags": _tags(settings),
+            },
+        },
+        "AlertDeadLetterKeyAlias": {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {
+                "AliasName": naming.dead_letter_key_alias(suffix, REGION),
+                "TargetKeyId": {"Ref": DEAD_LETTER_KEY},
             },
         },
     }

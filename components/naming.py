@@ -147,6 +147,12 @@ def dead_letter_queue(suffix: str, region: str) -> str:
     return f"config-alert-dlq-{suffix}-{region}"
 
 
+def dead_letter_key_alias(suffix: str, region: str) -> str:
+    """The alias of the key that encrypts a region's dead-letter queue (requireKms, outside the primary
+    region, where the archive key does it)."""
+    return f"alias/config-alert-dlq-{suffix}-{region}"
+
+
 def alert_delivery_alarm(suffix: str, region: str) -> str:
     """Goes off when an alert-path rule of the region fails to deliver (EventBridge FailedInvocations)."""
     return f"config-alert-delivery-failed-{suffix}-{region}"

@@ -176,7 +176,9 @@ def archive_key_policy(account_id: Text, members: tuple[Text, str] | None = None
         # No aws:SourceAccount, aws:SourceArn or aws:SourceOrgID here: the SNS Developer Guide (Managing
         # Amazon SNS encryption keys and costs > "Configuring AWS KMS permissions" / compatibility with
         # AWS services, sns-key-management.html) says EventBridge's publishes to an encrypted topic do
-        # not support them in the key policy; with one, every alert fails as FailedInvocations.
+        # not support them in the key policy; with one, every alert fails as FailedInvocations. With
+        # requireKms the same statement lets EventBridge write the primary region's dead letters
+        # (kms:Decrypt and kms:GenerateDataKey: dead_letter_key_policy).
         service_use("EventBridgePublishesEncryptedAlerts", "events.amazonaws.com", None),
         service_use("SnsUsesKeyForEncryptedTopic", "sns.amazonaws.com", _source_account(account_id)),
         *(
@@ -193,6 +195,46 @@ def archive_key_policy(account_id: Text, members: tuple[Text, str] | None = None
             if members
             else []
         ),
+    )
+
+
+def dead_letter_key_policy(account_id: Reference) -> Document:
+    """The account administers the key; EventBridge may encrypt the dead letters it sends to the queue.
+
+    SQS Developer Guide, "Key management" > "Configure KMS permissions for AWS services"
+    (sqs-key-management.html#compatibility-with-aws-services): "To allow the AWS service event source to use
+    the kms:Decrypt and kms:GenerateDataKey API methods, add the following statement to the KMS key policy",
+    a statement with Principal {"Service": "service.amazonaws.com"}, those two actions, Resource "*" and no
+    Condition, the event source of CloudWatch Events (EventBridge) being ``events.amazonaws.com``. The
+    EventBridge User Guide's DLQ page ("Using dead-letter queues to process undelivered events",
+    eb-rule-dlq.html, "Granting permissions to the dead-letter queue") shows only the queue policy.
+
+    No source condition, as on the archive key's EventBridge statement: the same page of the SQS guide lists
+    CloudWatch Events among the services that support aws:SourceArn with encrypted queues but not which ARN
+    it carries (the rule, the bus or the queue), and a condition EventBridge does not satisfy loses every
+    dead letter silently (InvocationsFailedToBeSentToDlq). The queue policy is what scopes the sender: only
+    the alert rules may send (dead_letter_queue_policy), and this key encrypts nothing else.
+    """
+    root = (
+        pulumi.Output.concat("arn:aws:iam::", account_id, ":root")
+        if isinstance(account_id, pulumi.Output)
+        else f"arn:aws:iam::{account_id}:root"
+    )
+    return _document(
+        {
+            "Sid": "AccountAdministersKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "EventBridgeEncryptsDeadLetters",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": "*",
+        },
     )
 
 

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming, policies
-from components.alert_path import AlertPath, Delivery, deliver_alerts
+from components.alert_path import AlertPath, Delivery, dead_letter_key, deliver_alerts
 from components.alerts import ALERT_KINDS, AlertKind
 from components.catalog import CHECKS, Check, recorded_types_in_region
 from components.conformance_pack_deployment import deploy_conformance_packs
@@ -324,4 +324,11 @@ class RegionalCompliance(pulumi.ComponentResource):
                 opts=opts,
             )
 
-        return deliver_alerts(name, suffix, args.region, rules, to_primary_bus, child, to_event_bus=True)
+        key = (
+            dead_letter_key(name, suffix, args.region, args.hub.account_id, child)
+            if args.settings.require_kms
+            else None
+        )
+        return deliver_alerts(
+            name, suffix, args.region, rules, to_primary_bus, child, to_event_bus=True, key=key
+        )

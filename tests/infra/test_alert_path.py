@@ -207,3 +207,132 @@ def test_every_region_authorizes_the_aggregator(dev: Deployment, region: str) ->
     (authorization,) = in_region(dev, "aws:cfg/aggregateAuthorization:AggregateAuthorization", region)
     assert authorization.inputs["accountId"] == ACCOUNT_ID
     assert authorization.inputs["authorizedAwsRegion"] == PRIMARY
+
+
+# requireKms: the stack's own encryption rule demands a KMS key on its own queues (docs/configuration.md).
+KMS_CONFIG = {**DEV_CONFIG, "requireKms": "true"}
+# SQS Developer Guide, "Key management" > "Configure KMS permissions for AWS services": the event source
+# (events.amazonaws.com for EventBridge) needs kms:Decrypt and kms:GenerateDataKey in the key policy.
+EVENTBRIDGE_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def expected_dead_letter_key_policy(account: str) -> dict[str, Any]:
+    """The account administers the key; EventBridge encrypts with it, with no condition."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "EventBridgeEncryptsDeadLetters",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": EVENTBRIDGE_KEY_ACTIONS,
+                "Resource": "*",
+            },
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def kms_dev() -> Deployment:
+    return run_program(KMS_CONFIG)
+
+
+def dead_letter_key(deployment: Deployment, region: str) -> Registration:
+    """The key the region's queue is encrypted with: the archive key in the primary region."""
+    name = "hub-key" if region == PRIMARY else f"region-{region}-alert-dead-letters-key"
+    (key,) = [k for k in deployment.of_type("aws:kms/key:Key") if k.name == name]
+    return key
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_with_require_kms_each_queue_is_encrypted_with_a_key_of_its_own_region(
+    kms_dev: Deployment, region: str
+) -> None:
+    (queue,) = in_region(kms_dev, "aws:sqs/queue:Queue", region)
+    key = dead_letter_key(kms_dev, region)
+    assert queue.inputs["kmsMasterKeyId"] == key.state["arn"]
+    assert key.state["arn"].split(":")[3] == region
+    # The key's provider is the queue's: created in the queue's region.
+    assert key.provider_urn == queue.provider_urn and kms_dev.region_of(key) == region
+    assert "sqsManagedSseEnabled" not in queue.inputs
+    assert kms_dev.outputs["alertPath"][region]["deadLetterKeyArn"] == key.state["arn"]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_the_key_with_its_policy_exists_before_the_queue_and_every_target(
+    kms_dev: Deployment, region: str
+) -> None:
+    key = dead_letter_key(kms_dev, region)
+    (queue,) = in_region(kms_dev, "aws:sqs/queue:Queue", region)
+    assert key.urn in queue.dependencies
+    targets = in_region(kms_dev, "aws:cloudwatch/eventTarget:EventTarget", region)
+    assert len(targets) == 2
+    for target in targets:
+        assert key.urn in target.dependencies, target.name
+
+
+@pytest.mark.parametrize("region", [region for region in REGIONS if region != PRIMARY])
+def test_a_dead_letter_key_lets_the_account_administer_and_eventbridge_encrypt_with_no_condition(
+    kms_dev: Deployment, region: str
+) -> None:
+    """No aws:SourceArn/SourceAccount: a condition EventBridge does not satisfy loses every dead letter
+    (components/policies.py, dead_letter_key_policy); the queue policy scopes the sender."""
+    key = dead_letter_key(kms_dev, region)
+    assert json.loads(key.inputs["policy"]) == expected_dead_letter_key_policy(ACCOUNT_ID)
+    # Rotated, a 30-day window to cancel a deletion; not kept: it protects only the queue's dead letters.
+    assert key.inputs["enableKeyRotation"] is True
+    assert key.inputs["deletionWindowInDays"] == 30
+    assert (key.protect, key.retain_on_delete) == (False, False)
+    (alias,) = [a for a in in_region(kms_dev, "aws:kms/alias:Alias", region)]
+    assert alias.inputs["name"] == f"alias/config-alert-dlq-dev-{region}"
+    assert alias.inputs["targetKeyId"] == key.state["keyId"]
+
+
+def test_the_archive_key_already_lets_eventbridge_encrypt_the_primary_regions_dead_letters(
+    kms_dev: Deployment,
+) -> None:
+    statements = json.loads(dead_letter_key(kms_dev, PRIMARY).inputs["policy"])["Statement"]
+    (eventbridge,) = [s for s in statements if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    # kms:GenerateDataKey* covers kms:GenerateDataKey (IAM User Guide, wildcards in Action).
+    assert eventbridge["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert "Condition" not in eventbridge
+    assert len(kms_dev.of_type("aws:kms/key:Key")) == len(REGIONS)
+
+
+def test_without_require_kms_the_queues_use_sse_sqs_and_no_key_is_added(dev: Deployment) -> None:
+    """A key costs $1 a month per region (AWS KMS pricing); SSE-SQS is free and passes the rule then."""
+    for queue in dev.of_type("aws:sqs/queue:Queue"):
+        assert queue.inputs["sqsManagedSseEnabled"] is True
+        assert "kmsMasterKeyId" not in queue.inputs
+    assert [k.name for k in dev.of_type("aws:kms/key:Key")] == ["hub-key"]
+    assert [a.inputs["name"] for a in dev.of_type("aws:kms/alias:Alias")] == ["alias/config-compliance-dev"]
+    assert all("deadLetterKeyArn" not in path for path in dev.outputs["alertPath"].values())
+
+
+# Replace-on-change inputs of the queue and the key, from the provider pulumi-aws bridges
+# (hashicorp/terraform-provider-aws): internal/service/sqs/queue.go marks ForceNew only name, name_prefix and
+# fifo_queue (kms_master_key_id and sqs_managed_sse_enabled update in place through SetQueueAttributes);
+# internal/service/kms/key.go marks ForceNew customer_master_key_spec, key_usage, multi_region,
+# custom_key_store_id and xks_key_id, none of which the stack sets.
+QUEUE_REPLACE_ON_CHANGE = ("name", "namePrefix", "fifoQueue")
+
+
+def test_turning_require_kms_on_or_off_replaces_no_queue_and_leaves_the_archive_key_alone(
+    dev: Deployment, kms_dev: Deployment
+) -> None:
+    def queues(deployment: Deployment) -> dict[str, tuple[Any, ...]]:
+        return {
+            q.urn: tuple(q.inputs.get(key) for key in QUEUE_REPLACE_ON_CHANGE)
+            for q in deployment.of_type("aws:sqs/queue:Queue")
+        }
+
+    assert queues(dev) == queues(kms_dev)
+    (archive,) = [k for k in dev.of_type("aws:kms/key:Key") if k.name == "hub-key"]
+    assert archive.inputs == dead_letter_key(kms_dev, PRIMARY).inputs

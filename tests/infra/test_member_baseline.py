@@ -26,6 +26,7 @@ from components.member_baseline import (
     template_parameters,
 )
 from components.settings import Settings, parse_settings, recordable_resource_types
+from tests.infra.test_alert_path import expected_dead_letter_key_policy
 from tests.infra.test_alerts import compliance_change
 from tests.infra.test_policies import findings_above_low
 
@@ -90,13 +91,20 @@ def resolve(
     if "Ref" in value:
         return variables.get(value["Ref"], f"<{value['Ref']}>")
     if "Fn::GetAtt" in value:
-        assert value["Fn::GetAtt"] == ["AlertDeadLetterQueue", "Arn"], value  # the only one the templates use
+        # The only attributes the templates read: the ARNs of the dead-letter queue and its key.
+        if value["Fn::GetAtt"] == ["AlertDeadLetterKey", "Arn"]:
+            return dead_letter_key_arn(region, account)
+        assert value["Fn::GetAtt"] == ["AlertDeadLetterQueue", "Arn"], value
         return dead_letter_queue_arn(region)
     if "Fn::If" in value:
         condition, if_true, if_false = value["Fn::If"]
         assert conditions is not None, "Fn::If outside a resolved template"
         return resolve(if_true if conditions[condition] else if_false, region, conditions, account)
     return {key: resolve(item, region, conditions, account) for key, item in value.items()}
+
+
+def dead_letter_key_arn(region: str, account: str = MEMBER_ACCOUNT) -> str:
+    return f"arn:aws:kms:{region}:{account}:key/<AlertDeadLetterKey>"
 
 
 def dead_letter_queue_arn(region: str) -> str:
@@ -450,3 +458,60 @@ def test_member_service_roles_trust_their_service_in_the_member_account_only() -
             "Action": "sts:AssumeRole",
             "Condition": {"StringEquals": {"aws:SourceAccount": MEMBER_ACCOUNT}},
         }
+
+
+KMS = settings_for(THREE_REGIONS, requireKms="true")
+DEAD_LETTER_KEY_RESOURCES = {"AlertDeadLetterKey", "AlertDeadLetterKeyAlias"}
+
+
+@pytest.mark.parametrize("manage_recorders", [True, False], ids=["recorders", "no-recorders"])
+def test_the_template_with_a_dead_letter_key_passes_cfn_lint(manage_recorders: bool) -> None:
+    settings = settings_for(SEVENTEEN_REGIONS, requireKms="true")
+    assert lint_findings(member_regional_template(settings, manage_recorders), SEVENTEEN_REGIONS) == []
+
+
+@pytest.mark.parametrize("region", THREE_REGIONS)
+def test_with_require_kms_the_member_queue_is_encrypted_with_a_key_of_the_account_and_region(
+    region: str,
+) -> None:
+    """The member's queue follows requireKms as the hub's do (tests/infra/test_alert_path.py): a key of its
+    own, with the same policy (the account administers it, EventBridge encrypts, no condition)."""
+    resources = resources_in(member_regional_template(KMS, False), region)
+    queue = resources["AlertDeadLetterQueue"]["Properties"]
+    assert queue["KmsMasterKeyId"] == dead_letter_key_arn(region)
+    assert "SqsManagedSseEnabled" not in queue
+    key = resources["AlertDeadLetterKey"]
+    assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("Delete", "Delete")
+    properties = key["Properties"]
+    assert (properties["EnableKeyRotation"], properties["PendingWindowInDays"]) == (True, 30)
+    assert properties["KeyPolicy"] == expected_dead_letter_key_policy(MEMBER_ACCOUNT)
+    assert {"Key": "Owner", "Value": "platform-team"} in properties["Tags"]
+    alias = resources["AlertDeadLetterKeyAlias"]["Properties"]
+    assert alias == {
+        "AliasName": naming.dead_letter_key_alias("dev", region),
+        "TargetKeyId": "<AlertDeadLetterKey>",
+    }
+
+
+def test_the_member_key_exists_before_the_queue_and_the_rule() -> None:
+    """The queue reads the key's ARN (CloudFormation creates a resource after those it refers to); the
+    rule waits for the queue policy, which refers to the queue."""
+    template = member_regional_template(KMS, False)
+    queue = template["Resources"]["AlertDeadLetterQueue"]["Properties"]
+    assert queue["KmsMasterKeyId"] == {"Fn::GetAtt": ["AlertDeadLetterKey", "Arn"]}
+    assert template["Resources"]["AlertDeadLetterQueuePolicy"]["Properties"]["Queues"] == [
+        {"Ref": "AlertDeadLetterQueue"}
+    ]
+    assert template["Resources"]["NonCompliantForwardRule"]["DependsOn"] == "AlertDeadLetterQueuePolicy"
+
+
+def test_the_member_key_passes_the_policy_linter() -> None:
+    key = resources_in(member_regional_template(KMS, False), "us-west-2")["AlertDeadLetterKey"]
+    assert findings_above_low(json.dumps(key["Properties"]["KeyPolicy"]), is_trust_policy=False) == []
+
+
+def test_without_require_kms_or_in_a_skipped_account_there_is_no_member_key() -> None:
+    assert not DEAD_LETTER_KEY_RESOURCES & set(member_regional_template(DEV, True)["Resources"])
+    assert not DEAD_LETTER_KEY_RESOURCES & set(
+        resources_in(member_regional_template(KMS, True), "us-east-1", account=HUB_ACCOUNT)
+    )
