@@ -73,13 +73,31 @@ LAYOUT = """(() => {
 
 # Non-compliant resources of the sample: region, check, type, id, annotation (newest first).
 SAMPLE_FINDINGS = (
-    ("eu-west-1", "backup", "AWS::RDS::DBInstance", "db-7HJQ2KXN4ZPLR6WT", "Backup retention is 0 days."),
-    ("us-east-1", "encryption", "AWS::EC2::Volume", "vol-0a1b2c3d4e5f60718", "Volume is not encrypted."),
-    ("us-west-2", "required-tags", "AWS::S3::Bucket", "analytics-raw-landing", "Missing required tag: Owner"),
-    ("us-east-1", "required-tags", "AWS::DynamoDB::Table", "orders", "Tag Environment: 'test' not allowed"),
-    ("us-west-2", "backup", "AWS::DynamoDB::Table", "sessions", "Point-in-time recovery is off."),
-    ("us-east-1", "required-tags", "AWS::EC2::Volume", "vol-0f9e8d7c6b5a43210", "Tag Owner is missing"),
-    ("eu-west-1", "encryption", "AWS::SNS::Topic", "ops-alerts", "Topic is not encrypted with KMS."),
+    (
+        "eu-west-1",
+        "backup",
+        "AWS::RDS::DBInstance",
+        "db-7HJQ2KXN4ZPLR6WT",
+        "automated backup retention is 0 day(s), below minRetentionDays=7.",
+    ),
+    (
+        "us-east-1",
+        "encryption",
+        "AWS::EC2::Volume",
+        "vol-0a1b2c3d4e5f60718",
+        "EBS volume is not encrypted at rest.",
+    ),
+    ("us-west-2", "required-tags", "AWS::S3::Bucket", "analytics-raw-landing", "missing tag 'Owner'."),
+    ("us-east-1", "required-tags", "AWS::DynamoDB::Table", "orders", "tag 'Environment' is blank."),
+    ("us-west-2", "backup", "AWS::DynamoDB::Table", "sessions", "point-in-time recovery is DISABLED."),
+    ("us-east-1", "required-tags", "AWS::EC2::Volume", "vol-0f9e8d7c6b5a43210", "missing tag 'Owner'."),
+    (
+        "eu-west-1",
+        "encryption",
+        "AWS::SNS::Topic",
+        "ops-alerts",
+        "SNS topic has no server-side encryption (KmsMasterKeyId unset).",
+    ),
 )
 # Compliant resources per check and region; required-tags has no results in eu-west-1 yet.
 SAMPLE_COMPLIANT = {
@@ -102,7 +120,13 @@ SAMPLE_EXCEPTED = (
     ("us-west-2", "encryption", "AWS::EC2::Volume", "vol-05c9f8e7d6c5b4a32", SCRATCH),
 )
 # The lapsed exception's resource: non-compliant again, the annotation naming it.
-SAMPLE_LAPSED = ("eu-west-1", "backup", "AWS::DynamoDB::Table", "orders", "Point-in-time recovery is off.")
+SAMPLE_LAPSED = (
+    "eu-west-1",
+    "backup",
+    "AWS::DynamoDB::Table",
+    "orders",
+    "point-in-time recovery is DISABLED.",
+)
 
 
 def _result(
@@ -139,7 +163,9 @@ def sample_report() -> ComplianceReport:
     excepted = []
     for number, (region, check, kind, resource, applied) in enumerate(SAMPLE_EXCEPTED):
         counts[("123456789012", check, region)].excepted += 1
-        annotation = _annotation("Volume is not encrypted." if "vol" in resource else "No KMS key.", applied)
+        annotation = _annotation(
+            "EBS volume is not encrypted at rest." if "vol" in resource else "No KMS key.", applied
+        )
         excepted.append(_result(2 * number + 1, region, check, kind, resource, annotation))
     checks = ("encryption", "required-tags", "backup")
     scope = ReportScope(stack_regions=outputs.regions, checks=checks, regions=outputs.regions)
