@@ -51,3 +51,11 @@ def sns() -> Iterator[tuple[Any, Stubber]]:
 @pytest.fixture
 def cloudformation() -> Iterator[tuple[Any, Stubber]]:
     yield from _stubbed("cloudformation")
+
+
+@pytest.fixture
+def quiet_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report command prints its progress once reading takes longer than a moment, which on a busy
+    machine an end-to-end run can: tests that compare standard error whole keep it out (the progress line
+    itself is tested with an injected clock in test_report.py)."""
+    monkeypatch.setattr("verification.report_command.PROGRESS_AFTER_SECONDS", float("inf"))

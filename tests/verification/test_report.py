@@ -83,6 +83,7 @@ def _estate(now: datetime) -> list[Evaluation]:
     return evaluations
 
 
+@pytest.mark.usefixtures("quiet_progress")
 def test_the_table_shows_the_summary_then_every_non_compliant_resource_newest_first(
     deployed_stack: dict[str, Any], aws_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -282,6 +283,7 @@ def test_markdown_escapes_table_separators(
     assert tagged.count(" | ") == 7
 
 
+@pytest.mark.usefixtures("quiet_progress")
 def test_html_is_one_page_with_chart_table_and_escaped_findings(
     deployed_stack: dict[str, Any], aws_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -303,6 +305,7 @@ def test_html_is_one_page_with_chart_table_and_escaped_findings(
     assert "default-src 'none'" in page
 
 
+@pytest.mark.usefixtures("quiet_progress")
 def test_fail_on_noncompliant_exits_1_only_with_findings(
     deployed_stack: dict[str, Any], aws_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -332,6 +335,7 @@ def _sources(now: datetime, failed: str, status: str) -> Any:
     return answer
 
 
+@pytest.mark.usefixtures("quiet_progress")
 def test_a_failed_aggregator_source_is_reported_and_exits_2(
     deployed_stack: dict[str, Any], aws_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -355,6 +359,7 @@ def test_a_failed_aggregator_source_is_reported_and_exits_2(
     assert captured.err == f"warning: {warning}\n"
 
 
+@pytest.mark.usefixtures("quiet_progress")
 def test_an_outdated_source_warns_but_the_report_is_complete(
     deployed_stack: dict[str, Any], aws_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -372,6 +377,7 @@ def test_an_outdated_source_warns_but_the_report_is_complete(
     ]
 
 
+@pytest.mark.usefixtures("quiet_progress")
 def test_a_failed_call_exits_2_naming_the_operation_and_code(
     deployed_stack: dict[str, Any], aws_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -395,6 +401,7 @@ def test_a_failed_call_exits_2_naming_the_operation_and_code(
     )
 
 
+@pytest.mark.usefixtures("quiet_progress")
 def test_an_unwritable_output_file_exits_2(
     deployed_stack: dict[str, Any], aws_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -32,6 +32,9 @@ from moto_stack import StatusAnswers, healthy_answers
 from verification.cli import main
 from verification.exception_review import EXPIRY_WARNING_DAYS, ReportScope
 
+# Standard error is compared whole: no progress line however long a run takes.
+pytestmark = pytest.mark.usefixtures("quiet_progress")
+
 
 def _run(
     stack: dict[str, Any],

@@ -20,6 +20,9 @@ from verification import report_command
 from verification.cli import main
 from verification.framework_report import CLAIM_NOTE, EVIDENCE_NOTE
 
+# Standard error is compared whole: no progress line however long a run takes.
+pytestmark = pytest.mark.usefixtures("quiet_progress")
+
 PACK = "encryption-logging-dev"
 PACK_RULE = "managed-dev--us-east-1-ebs-volumes-encrypted-conformance-pack-ab12cd34"
 PACK_RULE_WEST = "managed-dev--us-west-2-ebs-volumes-encrypted-conformance-pack-ef56gh78"

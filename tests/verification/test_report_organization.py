@@ -24,6 +24,9 @@ from organization_stack import (
 from components import naming
 from verification.cli import main
 
+# Standard error is compared whole: no progress line however long a run takes.
+pytestmark = pytest.mark.usefixtures("quiet_progress")
+
 
 @pytest.fixture
 def organization(aws_endpoint: str) -> Organization:
