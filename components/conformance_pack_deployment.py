@@ -21,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import naming
+from components.buckets import keep_private
 from components.conformance_packs import ConformancePack, object_key, pack_name, template_bucket
 from components.hub import ComplianceHub
 from components.settings import Settings
@@ -177,21 +178,7 @@ def _template_bucket(
         force_destroy=True,
         opts=child,
     )
-    aws.s3.BucketOwnershipControls(
-        f"{name}-pack-templates-ownership",
-        bucket=bucket.id,
-        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-        opts=child,
-    )
-    public_access = aws.s3.BucketPublicAccessBlock(
-        f"{name}-pack-templates-public-access",
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        opts=child,
-    )
+    public_access = keep_private(f"{name}-pack-templates", bucket.id, child)
     aws.s3.BucketServerSideEncryptionConfiguration(
         f"{name}-pack-templates-encryption",
         bucket=bucket.id,

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 from components import naming, policies
 from components.alert_path import AlertPath, Delivery, deliver_alerts
 from components.alerts import ALERT_KINDS, AlertKind
+from components.buckets import keep_private
 from components.catalog import CHECKS, Check
 from components.dashboard import compliance_dashboard
 from components.managed_rule_summary import deploy_managed_rule_summary
@@ -203,21 +204,7 @@ class ComplianceHub(pulumi.ComponentResource):
         child: pulumi.ResourceOptions,
     ) -> aws.s3.BucketPolicy:
         bucket = self.bucket.id
-        aws.s3.BucketOwnershipControls(
-            f"{name}-archive-ownership",
-            bucket=bucket,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-archive-public-access",
-            bucket=bucket,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
+        public_access = keep_private(f"{name}-archive", bucket, child)
         versioning = aws.s3.BucketVersioning(
             f"{name}-archive-versioning",
             bucket=bucket,
