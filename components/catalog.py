@@ -233,7 +233,7 @@ def recorded_types_in_region(settings: Settings, is_primary: bool) -> tuple[str,
         resource_type
         for rule in settings.managed_rules
         if is_primary or not rule.rule.is_global
-        for resource_type in rule.scope_types
+        for resource_type in rule.recorded_types
     }
     resource_types = {*recorded_resource_types(), *settings.extra_resource_types, *managed_types}
     if is_primary:

@@ -56,7 +56,7 @@ def _deploy(
     opts: pulumi.ResourceOptions,
 ) -> aws.cfg.Rule | aws.cfg.OrganizationManagedRule:
     rule_name = naming.managed_rule(rule.name, settings.environment_suffix, region)
-    description = f"AWS managed rule {rule.identifier} ({rule.rule.page})"
+    description = f"AWS managed rule {rule.identifier}"
     frequency = (rule.frequency or settings.evaluation_frequency) if rule.rule.is_periodic else None
     # Config API Reference, Scope: without resource types, a change-triggered rule is evaluated "when any
     # resource in your recording group changes in configuration": scope it to the types it evaluates.

@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components import naming
-from components.managed_rules import MANAGED_RULES, ManagedRule, Parameter, nearest_identifier
+from components.managed_rules import (
+    LIST_PAGE,
+    MANAGED_RULES,
+    RETRIEVED,
+    ManagedRule,
+    Parameter,
+    nearest_identifier,
+)
+from components.resource_types import recordable_resource_types
 
 SETTING = "managedRules"
 ITEM_KEYS = ("identifier", "name", "parameters", "resourceTypes", "frequency")
@@ -76,6 +84,12 @@ class ManagedRuleSetting:
         """The resource types the rule evaluates here: the ones given, or every one it takes."""
         return self.resource_types or self.rule.resource_types
 
+    @property
+    def recorded_types(self) -> tuple[str, ...]:
+        """The types the recorder records for it: those of its scope that Config can record (not the account
+        pseudo-type, nor a type the Config API does not list as recordable)."""
+        return tuple(t for t in self.scope_types if t in recordable_resource_types())
+
     def regions(self, regions: Sequence[str], primary_region: str) -> tuple[str, ...]:
         """Where the rule runs: only the primary region for a rule on a global or account-level resource."""
         return (primary_region,) if self.rule.is_global else tuple(regions)
@@ -103,6 +117,8 @@ def _text(value: object) -> str | None:
 def _value_problem(parameter: Parameter, value: str) -> str | None:
     if parameter.type == "int" and not re.fullmatch(r"-?\d+", value):
         return f"parameter {parameter.name} must be a whole number (int), got {value!r}"
+    if parameter.type == "double" and not re.fullmatch(r"-?\d+(\.\d+)?", value):
+        return f"parameter {parameter.name} must be a number (double), got {value!r}"
     # The rule pages: "The true and false values for the rule parameters are case-sensitive. If true is not
     # provided in lowercase, it will be treated as false."
     if parameter.type == "boolean" and value not in ("true", "false"):
@@ -132,7 +148,7 @@ class _ItemReader:
             parameter = self.rule.parameter(str(key))
             if parameter is None:
                 known = ", ".join(p.name for p in self.rule.parameters) or "none"
-                self.problem(f"unknown parameter {key!r} (the rule takes: {known}; see {self.rule.page})")
+                self.problem(f"unknown parameter {key!r} (the rule takes: {known}; see {LIST_PAGE})")
                 continue
             value = _text(raw_value)
             if value is None:
@@ -244,8 +260,8 @@ def _item(index: int, item: object, problems: list[str]) -> ManagedRuleSetting |
         nearest = nearest_identifier(identifier)
         hint = f"; did you mean {nearest}?" if nearest else ""
         problems.append(
-            f"{where}: unknown managed rule identifier {identifier!r}{hint} (docs/managed-rules.md lists the "
-            "rules this project knows and how to add one)"
+            f"{where}: unknown managed rule identifier {identifier!r}{hint} (the rules of {LIST_PAGE} "
+            f"as read on {RETRIEVED} are known; docs/managed-rules.md says how to refresh the table)"
         )
         return None
     reader = _ItemReader(index, item, rule, problems)
@@ -287,10 +303,10 @@ def _placement_problems(
     where = f"{SETTING} ({rule.name}, {rule.identifier})"
     problems = []
     runs_in = rule.regions(regions, primary_region)
-    unavailable = [region for region in runs_in if region in rule.rule.unavailable_regions]
+    unavailable = [region for region in runs_in if not rule.rule.is_available_in(region)]
     if unavailable:
         problems.append(
-            f"{where}: not available in region(s) {', '.join(unavailable)} (per {rule.rule.page})"
+            f"{where}: not available in region(s) {', '.join(unavailable)} (per its page, via {LIST_PAGE})"
             + (
                 "; drop it or move the primary region"
                 if rule.rule.is_global
@@ -300,8 +316,8 @@ def _placement_problems(
     if rule.rule.on_global_iam_types and primary_region in REGIONS_WITHOUT_GLOBAL_IAM_RECORDING:
         problems.append(
             f"{where}: runs in the primary region only, and primaryRegion {primary_region} is a Region where "
-            "Config cannot record the global IAM resource types (it opened after February 2022, per "
-            f"{rule.rule.page}); choose a primary region where Config existed before February 2022"
+            "Config cannot record the global IAM resource types (it opened after February 2022, per the "
+            "rule's page); choose a primary region where Config existed before February 2022"
         )
     limit = MAX_ORGANIZATION_RULE_NAME if is_organization else MAX_RULE_NAME
     longest = max(runs_in, key=len, default="")
@@ -320,3 +336,21 @@ def _placement_problems(
             f"more than the {parameters_limit} Config accepts"
         )
     return problems
+
+
+def managed_rule_warnings(rules: Sequence[ManagedRuleSetting]) -> list[str]:
+    """Change-triggered rules on types the stack cannot record: Config evaluates such a rule when a recorded
+    item of its scope changes, so it may evaluate nothing (the Config API's list of recordable types,
+    botocore's Config model, does not name them)."""
+    warnings = []
+    for rule in rules:
+        if not rule.rule.is_change_triggered:
+            continue
+        unrecorded = [t for t in rule.scope_types if t not in rule.recorded_types]
+        if unrecorded:
+            warnings.append(
+                f"{SETTING} ({rule.name}, {rule.identifier}): resource type(s) {', '.join(unrecorded)} "
+                "are not among the types the Config API can record, so the stack does not record them and "
+                "the rule may never be triggered by a change"
+            )
+    return warnings

@@ -1,8 +1,9 @@
 """The AWS managed Config rules this project knows, from components/data/managed_rules.json.
 
-Each entry was read from the rule's own page in the AWS Config Developer Guide (its URL is kept with it):
-how it is triggered, its parameters, the resource types it evaluates, whether it must run in one Region
-only, and the Regions where it is not available. docs/managed-rules.md says how to add or refresh one.
+The table holds every rule of the AWS Config Developer Guide's list, each with what its page states: how it
+is triggered, its parameters, the resource types it evaluates, whether it must run in one Region only, and
+the Regions where it is or is not available. scripts/refresh_managed_rules.py writes it;
+docs/managed-rules.md says where the pages are read from and how to refresh the table.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ PERIODIC = "periodic"
 BOTH = "both"
 TRIGGERS = (CHANGE, PERIODIC, BOTH)
 # The parameter types the rule pages use.
-PARAMETER_TYPES = ("String", "CSV", "int", "boolean")
+PARAMETER_TYPES = ("String", "CSV", "int", "double", "boolean", "StringMap")
+# The pseudo resource type the pages name for a rule on the account itself: nothing Config records.
+ACCOUNT = "AWS::::Account"
 
 
 @dataclass(frozen=True)
@@ -38,20 +41,22 @@ class Parameter:
 @dataclass(frozen=True)
 class ManagedRule:
     identifier: str
-    page: str
     trigger: str
     resource_types: tuple[str, ...]
-    # It evaluates a global or account-level resource, so one Region (the primary) runs it. The pages of
-    # the rules on global IAM resource types say so: a periodic rule on them evaluates in every Region it
-    # is added to.
+    # Its page names no resource type, or only AWS::::Account: it evaluates the account's settings.
+    is_account_level: bool
+    # It evaluates a global resource (the global IAM types, which the stack records in the primary Region
+    # only) or an account-wide one, so one Region (the primary) runs it. The pages of the rules on global
+    # IAM resource types say so: a periodic rule on them evaluates in every Region it is added to.
     is_global: bool
     # It reports on the global IAM resource types, which Config records only in Regions it served before
     # February 2022 (the rules' pages).
     on_global_iam_types: bool
     parameters: tuple[Parameter, ...]
+    # "All supported AWS regions except ...": the Regions excepted.
     unavailable_regions: frozenset[str]
-    # False where the page's list of Regions could be read only in part.
-    unavailable_regions_complete: bool
+    # "Only available in ...": those Regions; None when the page names the Regions it is not in.
+    only_regions: frozenset[str] | None
 
     @property
     def is_periodic(self) -> bool:
@@ -61,6 +66,16 @@ class ManagedRule:
     def is_change_triggered(self) -> bool:
         return self.trigger in (CHANGE, BOTH)
 
+    def is_available_in(self, region: str) -> bool:
+        if self.only_regions is not None:
+            return region in self.only_regions
+        return region not in self.unavailable_regions
+
+    @property
+    def recordable_types(self) -> tuple[str, ...]:
+        """The resource types to record for it: all it evaluates but the account pseudo-type."""
+        return tuple(t for t in self.resource_types if t != ACCOUNT)
+
     def parameter(self, name: str) -> Parameter | None:
         return next((parameter for parameter in self.parameters if parameter.name == name), None)
 
@@ -68,28 +83,28 @@ class ManagedRule:
 def _rule(entry: Mapping[str, Any]) -> ManagedRule:
     return ManagedRule(
         identifier=entry["identifier"],
-        page=entry["page"],
         trigger=entry["trigger"],
         resource_types=tuple(entry["resourceTypes"]),
+        is_account_level=entry["accountLevel"],
         is_global=entry["global"],
-        on_global_iam_types=entry.get("globalIamTypes", False),
+        on_global_iam_types=entry["globalIamTypes"],
         parameters=tuple(
             Parameter(name=p["name"], type=p["type"], required=p["required"], default=p["default"])
             for p in entry["parameters"]
         ),
         unavailable_regions=frozenset(entry["unavailableRegions"]),
-        unavailable_regions_complete=entry.get("unavailableRegionsComplete", True),
+        only_regions=frozenset(entry["onlyRegions"]) if "onlyRegions" in entry else None,
     )
 
 
 @functools.cache
-def _load() -> tuple[str, Mapping[str, ManagedRule]]:
+def _load() -> tuple[str, str, Mapping[str, ManagedRule]]:
     data = json.loads(DATA_FILE.read_text(encoding="utf-8"))
     rules = {entry["identifier"]: _rule(entry) for entry in data["rules"]}
-    return data["retrieved"], MappingProxyType(rules)
+    return data["retrieved"], data["listPage"], MappingProxyType(rules)
 
 
-RETRIEVED, MANAGED_RULES = _load()
+RETRIEVED, LIST_PAGE, MANAGED_RULES = _load()
 
 
 def nearest_identifier(text: str) -> str | None:

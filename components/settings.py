@@ -13,15 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-import botocore.model
-import botocore.session
 import pulumi
 from evaluators.exceptions import ResourceException
 
 from components import naming, tags
 from components.conformance_packs import ConformancePack, read_conformance_packs
 from components.exception_settings import DEFAULT_MAX_EXCEPTION_DAYS, exception_warnings, read_exceptions
-from components.managed_rule_settings import ManagedRuleSetting, read_managed_rules
+from components.managed_rule_settings import ManagedRuleSetting, managed_rule_warnings, read_managed_rules
+from components.resource_types import recordable_resource_types
 from components.rule_parameters import rule_parameter_problems
 
 NAMESPACE = "config-compliance"
@@ -167,15 +166,6 @@ class Settings:
 
     def manages_recorder(self, region: str) -> bool:
         return region not in self.existing_recorder_regions
-
-
-@functools.cache
-def recordable_resource_types() -> frozenset[str]:
-    """The resource types AWS Config records, from botocore's bundled Config service model."""
-    model = botocore.session.get_session().get_service_model("config")
-    shape = model.shape_for("ResourceType")
-    assert isinstance(shape, botocore.model.StringShape)
-    return frozenset(shape.enum)
 
 
 @functools.cache
@@ -691,6 +681,7 @@ def settings_warnings(s: Settings) -> list[str]:
             "deploying to a region that is not enabled fails"
         )
     warnings.extend(exception_warnings(s.exceptions))
+    warnings.extend(managed_rule_warnings(s.managed_rules))
     return warnings
 
 

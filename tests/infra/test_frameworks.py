@@ -14,7 +14,6 @@ import pytest
 
 from components.catalog import CHECKS
 from components.frameworks import FRAMEWORKS, Framework, frameworks_for_rule
-from components.managed_rules import MANAGED_RULES
 
 SOURCE = re.compile(
     r"^AWS Security Hub User Guide \(archived\): awsdocs/aws-security-hub-user-guide "
@@ -130,16 +129,3 @@ def test_catalogue_equivalents_back_controls_except_the_ones_known_unmapped() ->
     supported = {check.name for check in CHECKS if set(check.equivalent_managed_rules) & _named()}
     # required-tags's only equivalent, REQUIRED_TAGS, backs no control: the check supports none.
     assert supported == {check.name for check in CHECKS} - {"required-tags"}
-
-
-def test_managed_rule_table_agrees_with_the_mapping_on_the_rules_both_name() -> None:
-    # The mapping names far more rules than the table (which validates managedRules): those need only be
-    # well-formed identifiers. The table's rules the mapping names are these; a rule whose identifier
-    # changed on one side only would leave this set.
-    assert set(MANAGED_RULES) & _named() == set(MANAGED_RULES) - {
-        "DYNAMODB_TABLE_ENCRYPTED_KMS",
-        "DYNAMODB_TABLE_ENCRYPTION_ENABLED",
-        "EBS_IN_BACKUP_PLAN",
-        "RDS_IN_BACKUP_PLAN",
-        "DYNAMODB_IN_BACKUP_PLAN",
-    }

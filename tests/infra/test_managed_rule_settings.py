@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from components.catalog import recorded_types_in_region
 from components.managed_rule_settings import REGIONS_WITHOUT_GLOBAL_IAM_RECORDING, ManagedRuleSetting
-from components.settings import KNOWN_KEYS, Settings, SettingsError, parse_settings
+from components.settings import KNOWN_KEYS, Settings, SettingsError, parse_settings, settings_warnings
 
 VALID = {"environmentSuffix": "dev", "resourceTags": '["Owner=platform"]'}
 
@@ -95,6 +96,11 @@ def test_one_identifier_twice_under_two_names() -> None:
             "parameter RequireNumbers must be true or false in lowercase (boolean), got 'True'",
         ),
         (
+            # dynamodb-autoscaling-enabled: targetReadUtilization (Optional), Type: double.
+            [{"identifier": "DYNAMODB_AUTOSCALING_ENABLED", "parameters": {"targetReadUtilization": "7O.5"}}],
+            "parameter targetReadUtilization must be a number (double), got '7O.5'",
+        ),
+        (
             [{"identifier": "ENCRYPTED_VOLUMES", "parameters": {"kmsId": ["a"]}}],
             "parameter kmsId must be a string, number or boolean",
         ),
@@ -128,16 +134,27 @@ def test_each_problem_is_one_clear_line(rules: Any, expected: str) -> None:
     assert [problem for problem in found if expected in problem], found
 
 
+LIST_PAGE = "https://docs.aws.amazon.com/config/latest/developerguide/managed-rules-by-aws-config.html"
+
+
 def test_a_rule_unavailable_in_a_configured_region_names_the_regions_and_the_page() -> None:
+    # Its page: "All supported AWS regions except Asia Pacific (New Zealand), China (Ningxia) Region".
     found = problems_of(
-        [{"identifier": "ENCRYPTED_VOLUMES"}], regions=["us-east-1", "mx-central-1", "ap-east-2"]
+        [{"identifier": "DYNAMODB_TABLE_ENCRYPTION_ENABLED"}], regions=["us-east-1", "ap-southeast-6"]
     )
     assert (
-        "managedRules (encrypted-volumes, ENCRYPTED_VOLUMES): not available in region(s) "
-        "mx-central-1, ap-east-2 "
-        "(per https://docs.aws.amazon.com/config/latest/developerguide/encrypted-volumes.html); "
-        "drop it or those regions"
+        "managedRules (dynamodb-table-encryption-enabled, DYNAMODB_TABLE_ENCRYPTION_ENABLED): "
+        f"not available in region(s) ap-southeast-6 (per its page, via {LIST_PAGE}); drop it or those regions"
     ) in found
+
+
+def test_a_rule_only_available_in_listed_regions_is_refused_elsewhere() -> None:
+    # appflow-flow-tagged: "Only available in" sixteen Regions, not Europe (Stockholm) among them.
+    found = problems_of([{"identifier": "APPFLOW_FLOW_TAGGED"}], regions=["eu-west-1", "eu-north-1"])
+    assert [p for p in found if "not available" in p] == [
+        "managedRules (appflow-flow-tagged, APPFLOW_FLOW_TAGGED): not available in region(s) eu-north-1 "
+        f"(per its page, via {LIST_PAGE}); drop it or those regions"
+    ]
 
 
 def test_a_global_rule_is_judged_by_the_primary_region_only() -> None:
@@ -206,3 +223,41 @@ def test_every_problem_is_reported_together_with_the_other_settings_problems() -
     )
     assert len([p for p in found if p.startswith("managedRules")]) == 2
     assert [p for p in found if p.startswith("logRetentionDays")]
+
+
+def test_a_double_parameter_takes_a_decimal_number() -> None:
+    rule = parse(
+        [{"identifier": "DYNAMODB_AUTOSCALING_ENABLED", "parameters": {"targetReadUtilization": 70.5}}]
+    ).managed_rules[0]
+    assert rule.parameters == {"targetReadUtilization": "70.5"}
+
+
+def test_only_types_config_can_record_are_recorded() -> None:
+    settings = parse(
+        [
+            # Periodic, on the account: nothing to record (AWS::::Account is no recordable type).
+            {"identifier": "S3_ACCOUNT_LEVEL_PUBLIC_ACCESS_BLOCKS_PERIODIC"},
+            # Periodic, on log groups, which the Config API does not list as recordable.
+            {"identifier": "CW_LOGGROUP_RETENTION_PERIOD_CHECK"},
+            {"identifier": "S3_BUCKET_VERSIONING_ENABLED"},
+        ]
+    )
+    account, log_groups, versioning = settings.managed_rules
+    assert (account.recorded_types, log_groups.recorded_types) == ((), ())
+    assert versioning.recorded_types == ("AWS::S3::Bucket",)
+    recorded = recorded_types_in_region(settings, is_primary=True)
+    assert "AWS::S3::Bucket" in recorded
+    assert not {"AWS::::Account", "AWS::Logs::LogGroup"} & set(recorded)
+    # Periodic rules on unrecorded types evaluate through the services' APIs: no warning.
+    assert settings_warnings(settings) == []
+
+
+def test_a_change_triggered_rule_on_types_config_cannot_record_is_warned_about() -> None:
+    settings = parse([{"identifier": "SAGEMAKER_NOTEBOOK_INSTANCE_INSIDE_VPC"}])
+    assert settings.managed_rules[0].recorded_types == ()
+    assert settings_warnings(settings) == [
+        "managedRules (sagemaker-notebook-instance-inside-vpc, SAGEMAKER_NOTEBOOK_INSTANCE_INSIDE_VPC): "
+        "resource type(s) AWS::SageMaker::NotebookInstance are not among the types the Config API can "
+        "record, "
+        "so the stack does not record them and the rule may never be triggered by a change"
+    ]

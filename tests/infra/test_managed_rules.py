@@ -1,4 +1,4 @@
-"""The managed-rule table (components/data/managed_rules.json) is well-formed and covers what names it."""
+"""The managed-rule table (components/data/managed_rules.json) is well-formed and states the pages' facts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import botocore.session
 import pytest
 
 from components.catalog import CHECKS, GLOBAL_RESOURCE_TYPES
+from components.frameworks import FRAMEWORKS
 from components.managed_rules import (
+    ACCOUNT,
+    LIST_PAGE,
     MANAGED_RULES,
     PARAMETER_TYPES,
     RETRIEVED,
@@ -16,10 +19,10 @@ from components.managed_rules import (
     ManagedRule,
     nearest_identifier,
 )
-from components.settings import recordable_resource_types
+from scripts.refresh_managed_rules import GLOBAL_ACCOUNT_RULES
 
 IDENTIFIER = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)*$")
-PAGE = re.compile(r"^https://docs\.aws\.amazon\.com/config/latest/developerguide/([a-z0-9-]+)\.html$")
+RESOURCE_TYPE = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
 # Every Region botocore knows, in every partition (the pages name China and GovCloud Regions too).
 _SESSION = botocore.session.get_session()
 KNOWN_REGIONS = {
@@ -27,69 +30,95 @@ KNOWN_REGIONS = {
     for partition in _SESSION.get_available_partitions()
     for region in _SESSION.get_available_regions("config", partition_name=partition)
 }
-# Equivalents the catalogue claims whose rule page could not be read in full when the table was built
-# (docs/managed-rules.md): they cannot be configured as managedRules yet.
-NOT_IN_TABLE = {"REQUIRED_TAGS"}
 
 RULES = list(MANAGED_RULES.values())
 
 
-def test_table_names_its_retrieval_date_and_holds_the_rules_it_is_built_for() -> None:
+def test_table_names_its_list_page_and_retrieval_date() -> None:
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", RETRIEVED)
-    assert len(MANAGED_RULES) >= 24
-
-
-# The pages that say their rule's name differs from its identifier.
-PAGE_NAMES = {"MULTI_REGION_CLOUD_TRAIL_ENABLED": "multi-region-cloudtrail-enabled"}
+    assert (
+        LIST_PAGE
+        == "https://docs.aws.amazon.com/config/latest/developerguide/managed-rules-by-aws-config.html"
+    )
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.identifier)
 def test_each_rule_is_well_formed(rule: ManagedRule) -> None:
     assert IDENTIFIER.match(rule.identifier)
-    page = PAGE.match(rule.page)
-    assert page, rule.page
-    # A rule's page is named after its identifier, in kebab case (e.g. encrypted-volumes).
-    assert page.group(1) == PAGE_NAMES.get(rule.identifier, rule.identifier.lower().replace("_", "-"))
     assert rule.trigger in TRIGGERS
     names = [parameter.name for parameter in rule.parameters]
     assert len(names) == len(set(names))
     for parameter in rule.parameters:
         assert parameter.type in PARAMETER_TYPES
-        if parameter.default is not None:
-            assert isinstance(parameter.default, str)
-    assert set(rule.resource_types) <= recordable_resource_types()
+        assert parameter.default is None or isinstance(parameter.default, str)
     assert len(rule.resource_types) == len(set(rule.resource_types))
+    assert all(t == ACCOUNT or RESOURCE_TYPE.match(t) for t in rule.resource_types), rule.resource_types
+    assert rule.is_account_level == (set(rule.resource_types) <= {ACCOUNT})
     assert rule.unavailable_regions <= KNOWN_REGIONS, rule.unavailable_regions - KNOWN_REGIONS
+    if rule.only_regions is not None:
+        assert rule.only_regions and rule.only_regions <= KNOWN_REGIONS
+        assert not rule.unavailable_regions
 
 
 @pytest.mark.parametrize("rule", [r for r in RULES if r.is_global], ids=lambda rule: rule.identifier)
-def test_rules_on_global_or_account_level_resources_are_periodic(rule: ManagedRule) -> None:
-    # Nothing of theirs is recorded per region: they run on a schedule, with no regional type to scope.
-    assert rule.is_periodic
-    assert not set(rule.resource_types) - set(GLOBAL_RESOURCE_TYPES)
+def test_a_rule_run_in_one_region_evaluates_global_iam_types_or_the_account(rule: ManagedRule) -> None:
+    # Its types are recorded in the primary region only (catalog.py), or it has none to record.
+    assert rule.is_account_level or set(rule.resource_types) <= set(GLOBAL_RESOURCE_TYPES)
 
 
-def test_the_global_rules_are_the_iam_root_account_and_trail_rules() -> None:
-    on_iam = {"IAM_PASSWORD_POLICY", "IAM_ROOT_ACCESS_KEY_CHECK", "ROOT_ACCOUNT_MFA_ENABLED"}
-    assert {r.identifier for r in RULES if r.on_global_iam_types} == on_iam
-    assert {r.identifier for r in RULES if r.is_global} == on_iam | {"MULTI_REGION_CLOUD_TRAIL_ENABLED"}
+def test_global_rules_are_those_on_global_iam_types_and_the_listed_account_wide_ones() -> None:
+    on_iam_types = {
+        r.identifier
+        for r in RULES
+        if r.resource_types and set(r.resource_types) <= set(GLOBAL_RESOURCE_TYPES)
+    }
+    assert {"ACCESS_KEYS_ROTATED", "IAM_USER_NO_POLICIES_CHECK", "IAM_POLICY_IN_USE"} <= on_iam_types
+    assert {r.identifier for r in RULES if r.is_global} == on_iam_types | set(GLOBAL_ACCOUNT_RULES)
+    account_iam = {"IAM_PASSWORD_POLICY", "IAM_ROOT_ACCESS_KEY_CHECK", "ROOT_ACCOUNT_MFA_ENABLED"}
+    assert {r.identifier for r in RULES if r.on_global_iam_types} == on_iam_types | account_iam | {
+        "ROOT_ACCOUNT_HARDWARE_MFA_ENABLED"
+    }
+    # Account-level settings that are regional run in every region.
+    for regional in ("EC2_EBS_ENCRYPTION_BY_DEFAULT", "GUARDDUTY_ENABLED_CENTRALIZED", "SECURITYHUB_ENABLED"):
+        assert MANAGED_RULES[regional].is_account_level and not MANAGED_RULES[regional].is_global
 
 
-def test_every_equivalent_the_catalogue_claims_is_in_the_table_or_known_to_be_missing() -> None:
+def test_every_rule_the_catalogue_or_the_framework_mapping_names_is_in_the_table() -> None:
     claimed = {rule for check in CHECKS for rule in check.equivalent_managed_rules}
-    assert claimed - NOT_IN_TABLE <= set(MANAGED_RULES)
-    assert not NOT_IN_TABLE & set(MANAGED_RULES)
+    mapped = {
+        rule for framework in FRAMEWORKS.values() for control in framework.controls for rule in control.rules
+    }
+    assert "REQUIRED_TAGS" in claimed
+    assert claimed | mapped <= set(MANAGED_RULES), sorted((claimed | mapped) - set(MANAGED_RULES))
 
 
-def test_facts_read_from_pages_are_kept_as_read() -> None:
+def test_facts_of_the_pages_are_kept_as_stated() -> None:
     # Planted values would change these: spot checks of facts as the pages state them.
     assert MANAGED_RULES["EFS_ENCRYPTED_CHECK"].trigger == "periodic"
     assert MANAGED_RULES["ENCRYPTED_VOLUMES"].trigger == "change"
-    assert "ap-east-2" in MANAGED_RULES["ENCRYPTED_VOLUMES"].unavailable_regions
+    assert MANAGED_RULES["ENCRYPTED_VOLUMES"].resource_types == ("AWS::EC2::Volume",)
     desync = MANAGED_RULES["ALB_DESYNC_MODE_CHECK"].parameter("desyncMode")
     assert desync is not None and desync.required and desync.type == "CSV"
     length = MANAGED_RULES["IAM_PASSWORD_POLICY"].parameter("MinimumPasswordLength")
     assert length is not None and (length.type, length.default, length.required) == ("int", "14", False)
+    age = MANAGED_RULES["ACCESS_KEYS_ROTATED"].parameter("maxAccessKeyAge")
+    assert age is not None and (age.type, age.default, age.required) == ("int", "90", True)
+    tag = MANAGED_RULES["REQUIRED_TAGS"].parameter("tag1Key")
+    assert tag is not None and (tag.type, tag.default, tag.required) == ("String", "CostCenter", True)
+    utilization = MANAGED_RULES["DYNAMODB_AUTOSCALING_ENABLED"].parameter("targetReadUtilization")
+    assert utilization is not None and utilization.type == "double"
+    assert MANAGED_RULES["S3_ACCOUNT_LEVEL_PUBLIC_ACCESS_BLOCKS_PERIODIC"].resource_types == (ACCOUNT,)
+
+
+def test_availability_follows_the_page_form() -> None:
+    # "All supported AWS regions except ...": those are refused, any other is not.
+    keys = MANAGED_RULES["ACCESS_KEYS_ROTATED"]
+    assert not keys.is_available_in("ap-east-2") and keys.is_available_in("us-east-1")
+    assert MANAGED_RULES["S3_BUCKET_VERSIONING_ENABLED"].is_available_in("ap-east-2")
+    # "Only available in ...": every Region outside the list is refused.
+    flow = MANAGED_RULES["APPFLOW_FLOW_TAGGED"]
+    assert flow.only_regions is not None and "eu-north-1" not in flow.only_regions
+    assert flow.is_available_in("eu-west-1") and not flow.is_available_in("eu-north-1")
 
 
 def test_nearest_identifier_suggests_the_rule_meant() -> None:

@@ -25,7 +25,8 @@ from components.member_baseline import (
     template_body,
     template_parameters,
 )
-from components.settings import Settings, parse_settings, recordable_resource_types
+from components.resource_types import recordable_resource_types
+from components.settings import Settings, parse_settings
 from tests.infra.test_alert_path import expected_dead_letter_key_policy
 from tests.infra.test_alerts import compliance_change
 from tests.infra.test_policies import findings_above_low
