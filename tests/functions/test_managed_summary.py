@@ -360,12 +360,14 @@ CAP = 100
 @dataclass(frozen=True)
 class SyntheticAggregator:
     """Answers the two aggregate calls as the API Reference describes them, for rules that are each
-    NON_COMPLIANT with ``resources`` resources in every account and region listed."""
+    NON_COMPLIANT with ``resources`` resources in every account and region listed, beside
+    ``other_rules`` COMPLIANT rules the summary does not count (the custom checks', other stacks')."""
 
     rules: int
     regions: int
     accounts: int
     resources: int
+    other_rules: int = 0
 
     def rows(self) -> list[dict[str, Any]]:
         return [
@@ -377,6 +379,17 @@ class SyntheticAggregator:
                 account=f"{account:012d}",
             )
             for rule in range(self.rules)
+            for region in range(self.regions)
+            for account in range(self.accounts)
+        ] + [
+            row(
+                f"other-{rule}",
+                f"region-{region}",
+                None,
+                account=f"{account:012d}",
+                compliance_type="COMPLIANT",
+            )
+            for rule in range(self.other_rules)
             for region in range(self.regions)
             for account in range(self.accounts)
         ]
@@ -421,8 +434,10 @@ def _page(items: list[dict[str, Any]], params: dict[str, Any], key: str) -> dict
         (SyntheticAggregator(rules=10, regions=17, accounts=1, resources=250), 511),
         # Organization: 10 rules, 17 regions, 50 accounts, 5 findings each: 8,500 rows, 9 listing pages.
         (SyntheticAggregator(rules=10, regions=17, accounts=50, resources=5), 9),
+        # The listing reads every rule of the aggregator: with 40 more rules, 42,500 rows, 43 pages.
+        (SyntheticAggregator(rules=10, regions=17, accounts=50, resources=5, other_rules=40), 43),
     ],
-    ids=["3x3", "10x17", "10x17-capped", "10x17x50-accounts"],
+    ids=["3x3", "10x17", "10x17-capped", "10x17x50-accounts", "10x17x50-accounts-40-other-rules"],
 )
 def test_calls_per_run(api: ApiCalls, aggregator: SyntheticAggregator, calls: int) -> None:
     api.respond("DescribeAggregateComplianceByConfigRules", aggregator.describe)
