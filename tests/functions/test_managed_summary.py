@@ -343,6 +343,28 @@ def test_a_failed_listing_writes_nothing_and_fails(
     assert capsys.readouterr().out == ""
 
 
+def test_a_listing_that_fails_after_its_first_page_writes_nothing_and_fails(
+    stubbed: Stubber, shipped: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The rows of a later page may hold any rule: a count from the first page alone could be too low."""
+    stubbed.add_response(
+        DESCRIBE,
+        {
+            "AggregateComplianceByConfigRules": [
+                row("managed-dev--us-east-1-encrypted-volumes", "us-east-1", 3)
+            ],
+            "NextToken": "page-2",
+        },
+        describe_request(),
+    )
+    stubbed.add_client_error(
+        DESCRIBE, "ThrottlingException", "Rate exceeded", expected_params=describe_request("page-2")
+    )
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        summary.handler({})
+    assert capsys.readouterr().out == ""
+
+
 def test_records_use_the_metric_format_the_sweeps_use() -> None:
     stream = io.StringIO()
     summary.metrics.write(summary.summary_records({(VOLUMES, "eu-west-1"): 2}, 1_700_000_000_000), stream)
