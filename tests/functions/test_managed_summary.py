@@ -39,6 +39,7 @@ ACCOUNT_SUMMARY = Summary(
         SummarizedRule(PASSWORDS, "us-east-1", "managed-dev--us-east-1-iam-password-policy"),
     ),
 )
+EAST_VOLUMES_RULE = "managed-dev--us-east-1-encrypted-volumes"
 PASSWORD_RULE = "managed-dev--us-east-1-iam-password-policy"
 DESCRIBE = "describe_aggregate_compliance_by_config_rules"
 DETAILS = "get_aggregate_compliance_details_by_config_rule"
@@ -109,10 +110,10 @@ def test_rows_are_paged_capped_counts_taken_and_capped_ones_counted_page_by_page
         DESCRIBE,
         {
             "AggregateComplianceByConfigRules": [
-                row("managed-dev--us-east-1-encrypted-volumes", "us-east-1", 3),
+                row(EAST_VOLUMES_RULE, "us-east-1", 3),
                 # Another stack's rule and a rule of this stack in a region where it is not deployed.
                 row("managed-prod--us-east-1-encrypted-volumes", "us-east-1", 9),
-                row("managed-dev--us-east-1-encrypted-volumes", "eu-west-1", 9),
+                row(EAST_VOLUMES_RULE, "eu-west-1", 9),
             ],
             "NextToken": "page-2",
         },
@@ -182,11 +183,7 @@ def test_a_rule_and_region_without_any_result_is_not_made_a_zero_but_named(stubb
     collected. Nothing is known of such a rule there, so no count is written for it."""
     stubbed.add_response(
         DESCRIBE,
-        {
-            "AggregateComplianceByConfigRules": [
-                row("managed-dev--us-east-1-encrypted-volumes", "us-east-1", 2)
-            ]
-        },
+        {"AggregateComplianceByConfigRules": [row(EAST_VOLUMES_RULE, "us-east-1", 2)]},
         describe_request(),
     )
     assert count_non_compliant(client("config"), ACCOUNT_SUMMARY) == Counts(
@@ -211,7 +208,7 @@ def test_organization_copies_are_matched_by_prefix_and_summed_over_accounts(stub
                 row(f"{prefix}a1b2c3", "us-east-1", 2),
                 row(f"{prefix}d4e5f6", "us-east-1", 5, account=OTHER_ACCOUNT),
                 # The account-scope name is not an organization rule's copy.
-                row("managed-dev--us-east-1-encrypted-volumes", "us-east-1", 40),
+                row(EAST_VOLUMES_RULE, "us-east-1", 40),
             ]
         },
         describe_request(),
@@ -226,7 +223,7 @@ def test_a_failed_count_leaves_its_rule_and_region_out_and_is_reported(stubbed: 
         {
             "AggregateComplianceByConfigRules": [
                 row(west, "us-west-2", 100, capped=True),
-                row("managed-dev--us-east-1-encrypted-volumes", "us-east-1", 4),
+                row(EAST_VOLUMES_RULE, "us-east-1", 4),
                 row(PASSWORD_RULE, "us-east-1", None, compliance_type="COMPLIANT"),
             ]
         },
@@ -246,7 +243,7 @@ def test_a_failed_count_leaves_its_rule_and_region_out_and_is_reported(stubbed: 
 DOCUMENT = {
     "aggregator": AGGREGATOR,
     "rules": [
-        {"check": VOLUMES, "region": "us-east-1", "name": "managed-dev--us-east-1-encrypted-volumes"},
+        {"check": VOLUMES, "region": "us-east-1", "name": EAST_VOLUMES_RULE},
         {"check": VOLUMES, "region": "us-west-2", "name": "managed-dev--us-west-2-encrypted-volumes"},
     ],
 }
@@ -264,7 +261,7 @@ def test_the_document_is_read_as_the_component_writes_it() -> None:
     assert read_summary(DOCUMENT) == Summary(
         AGGREGATOR,
         (
-            SummarizedRule(VOLUMES, "us-east-1", "managed-dev--us-east-1-encrypted-volumes"),
+            SummarizedRule(VOLUMES, "us-east-1", EAST_VOLUMES_RULE),
             SummarizedRule(VOLUMES, "us-west-2", "managed-dev--us-west-2-encrypted-volumes"),
         ),
     )
@@ -275,11 +272,7 @@ def test_the_handler_writes_one_record_per_rule_and_region(
 ) -> None:
     stubbed.add_response(
         DESCRIBE,
-        {
-            "AggregateComplianceByConfigRules": [
-                row("managed-dev--us-east-1-encrypted-volumes", "us-east-1", 3)
-            ]
-        },
+        {"AggregateComplianceByConfigRules": [row(EAST_VOLUMES_RULE, "us-east-1", 3)]},
         describe_request(),
     )
     assert summary.handler({"source": "aws.events"}) == {
@@ -313,9 +306,7 @@ def test_the_handler_writes_what_it_counted_then_fails_naming_the_rest(
         {
             "AggregateComplianceByConfigRules": [
                 row(west, "us-west-2", None),
-                row(
-                    "managed-dev--us-east-1-encrypted-volumes", "us-east-1", None, compliance_type="COMPLIANT"
-                ),
+                row(EAST_VOLUMES_RULE, "us-east-1", None, compliance_type="COMPLIANT"),
             ]
         },
         describe_request(),
@@ -350,9 +341,7 @@ def test_a_listing_that_fails_after_its_first_page_writes_nothing_and_fails(
     stubbed.add_response(
         DESCRIBE,
         {
-            "AggregateComplianceByConfigRules": [
-                row("managed-dev--us-east-1-encrypted-volumes", "us-east-1", 3)
-            ],
+            "AggregateComplianceByConfigRules": [row(EAST_VOLUMES_RULE, "us-east-1", 3)],
             "NextToken": "page-2",
         },
         describe_request(),
