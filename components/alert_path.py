@@ -49,10 +49,13 @@ from components.alerts import AlertKind
 MAX_EVENT_AGE_SECONDS = 3600
 MAX_RETRY_ATTEMPTS = 20
 # The dead-letter key's pending-deletion window, the longest KMS allows (KMS API Reference,
-# ScheduleKeyDeletion, PendingWindowInDays 7-30): longer than a dead letter lives (14 days), so turning
-# requireKms off, which deletes the key, leaves every message it encrypted readable until it expires
-# (SQS Developer Guide, "Encryption at rest": an encrypted message stays encrypted when the queue's
-# encryption changes). A key pending deletion costs nothing.
+# ScheduleKeyDeletion, PendingWindowInDays 7-30). Turning requireKms off deletes the key of every
+# non-primary region, and a message it encrypted stays encrypted with it (SQS Developer Guide, "Encryption
+# at rest": changing a queue's encryption does not re-encrypt what it holds); a key pending deletion
+# cannot be used ("All calls to use the key for cryptographic operations will fail", AWS KMS
+# Cryptographic Details, "Deleting keys"), so those dead letters cannot be received until the deletion is
+# cancelled (CancelKeyDeletion, then EnableKey). The window outlasts a dead letter (14 days), so that
+# remedy works for each of them (docs/configuration.md, "The stack's own keys").
 DEAD_LETTER_KEY_DELETION_DAYS = 30
 # SQS keeps a message at most 14 days (SQS Developer Guide, MessageRetentionPeriod): time to replay it.
 DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600

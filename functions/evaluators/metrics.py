@@ -15,9 +15,9 @@ Compliant too). Metrics are regional: each region's functions write their region
 none, so nothing is counted twice.
 
 AWS managed rules run no code of ours: the managed-rule summary (functions/managed_summary) reads their
-results from the aggregator in the primary region and writes, per rule and region, one record with the
-same ``NonCompliant`` metric and ``Check`` dimension (``managed:<name>``), plus a ``Region`` dimension,
-since every region's count lands in the primary region's CloudWatch.
+results from the aggregator in the primary region and writes, per rule and region that has results, one
+record with the same ``NonCompliant`` metric and ``Check`` dimension (``managed:<name>``), plus a
+``Region`` dimension, since every region's count lands in the primary region's CloudWatch.
 """
 
 from __future__ import annotations

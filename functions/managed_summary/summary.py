@@ -7,18 +7,22 @@ organization scope the start of each account's copy, ``OrgConfigRule-<name>-<ran
 
 Calls, in the primary region (the aggregator's, Config API Reference):
 
-1. ``DescribeAggregateComplianceByConfigRules`` with the filter ``ComplianceType: NON_COMPLIANT`` (paged,
-   up to 1,000 rows a page): one row per non-compliant rule, account and region, whose
-   ``ComplianceContributorCount`` is the number of resources that make it NON_COMPLIANT "up to a maximum
-   number", ``CapExceeded`` saying the maximum was reached (ComplianceSummary: 100 for resources).
-2. Only for a row whose count is capped (or missing): ``GetAggregateComplianceDetailsByConfigRule`` for
-   that rule, account and region with ``ComplianceType: NON_COMPLIANT`` (paged, at most 100 a page), and
-   its results are counted.
+1. ``DescribeAggregateComplianceByConfigRules``, unfiltered (paged, up to 1,000 rows a page): one row per
+   rule, account and region that has compliance results ("Does not display rules that do not have
+   compliance results"), with its ``ComplianceType``. A NON_COMPLIANT row's ``ComplianceContributorCount``
+   is the number of resources that make it NON_COMPLIANT "up to a maximum number", ``CapExceeded`` saying
+   the maximum was reached (ComplianceSummary: 100 for resources).
+2. Only for a NON_COMPLIANT row whose count is capped (or missing):
+   ``GetAggregateComplianceDetailsByConfigRule`` for that rule, account and region with ``ComplianceType:
+   NON_COMPLIANT`` (paged, at most 100 a page), and its results are counted.
 
-A rule and region with no row has no NON_COMPLIANT result in the aggregator (compliant, nothing in scope
-or not evaluated yet: verify tells these apart) and is written as 0. A failed listing writes nothing; a
-failed count leaves that rule and region out, the others are written, and the run then fails naming
-what it could not count, so the function's errors alarm goes off (components/managed_rule_summary.py).
+A rule and region with rows but none NON_COMPLIANT is written as 0. One with no row at all has no result
+in the aggregator (not evaluated yet, nothing in its scope, or a source the aggregator has not collected):
+nothing is known of it, so nothing is written (a gap in its graph, not a made-up 0) and the run names it in
+its log and its result; it is not a failure, since a rule with nothing in scope stays so. A failed listing
+writes nothing; a failed count leaves that rule and region out, the others are written, and the run then
+fails naming what it could not count, so the function's errors alarm goes off
+(components/managed_rule_summary.py).
 """
 
 from __future__ import annotations
@@ -108,11 +112,18 @@ def _counted(config: AwsClient, aggregator: str, row: Mapping[str, Any]) -> int:
     return sum(len(page.get("AggregateEvaluationResults", [])) for page in results)
 
 
-def count_non_compliant(config: AwsClient, summary: Summary) -> tuple[dict[tuple[str, str], int], list[str]]:
-    """(check, region) → NON_COMPLIANT resources over every account, and what could not be counted.
+@dataclass(frozen=True)
+class Counts:
+    """What one run learned: NON_COMPLIANT resources by (check, region), every account summed; what could not
+    be counted (a failed call); and the rules and regions the aggregator holds no result for."""
 
-    A failed listing raises (nothing is known); a failed count drops that rule and region from the result.
-    """
+    non_compliant: dict[tuple[str, str], int]
+    failures: list[str]
+    without_results: list[str]
+
+
+def count_non_compliant(config: AwsClient, summary: Summary) -> Counts:
+    """A failed listing raises (nothing is known); a failed count drops that rule and region."""
     rows = [
         row
         for page in pages(
@@ -120,17 +131,19 @@ def count_non_compliant(config: AwsClient, summary: Summary) -> tuple[dict[tuple
             "describe_aggregate_compliance_by_config_rules",
             DESCRIBE_PAGE_SIZE,
             ConfigurationAggregatorName=summary.aggregator,
-            Filters={"ComplianceType": NON_COMPLIANT},
         )
         for row in page.get("AggregateComplianceByConfigRules", [])
     ]
-    counts = {(rule.check, rule.region): 0 for rule in summary.rules}
+    counts: dict[tuple[str, str], int] = {}
     failures: dict[tuple[str, str], str] = {}
     for row in rows:
         rule = _rule_of(summary.rules, row)
-        if rule is None or row.get("Compliance", {}).get("ComplianceType") != NON_COMPLIANT:
+        if rule is None:
             continue
         key = (rule.check, rule.region)
+        counts.setdefault(key, 0)
+        if row.get("Compliance", {}).get("ComplianceType") != NON_COMPLIANT:
+            continue
         count = _capped_count(row)
         if count is None:
             try:
@@ -143,7 +156,12 @@ def count_non_compliant(config: AwsClient, summary: Summary) -> tuple[dict[tuple
         counts[key] += count
     for key in failures:
         counts.pop(key)
-    return counts, list(failures.values())
+    without_results = [
+        f"{rule.check} in {rule.region}"
+        for rule in summary.rules
+        if (rule.check, rule.region) not in counts and (rule.check, rule.region) not in failures
+    ]
+    return Counts(counts, list(failures.values()), without_results)
 
 
 def summary_records(counts: Mapping[tuple[str, str], int], timestamp_ms: int) -> list[dict[str, Any]]:
@@ -156,11 +174,17 @@ def summary_records(counts: Mapping[tuple[str, str], int], timestamp_ms: int) ->
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     """Invoked by the schedule; the event carries nothing the summary needs."""
     summary = read_summary(json.loads(DOCUMENT_PATH.read_text(encoding="utf-8")))
-    counts, failures = count_non_compliant(client("config"), summary)
-    metrics.write(summary_records(counts, int(time.time() * 1000)))
-    logger.info("wrote %d managed rule count(s): %s", len(counts), dict(sorted(counts.items())))
-    if failures:
+    counted = count_non_compliant(client("config"), summary)
+    metrics.write(summary_records(counted.non_compliant, int(time.time() * 1000)))
+    logger.info(
+        "wrote %d managed rule count(s): %s",
+        len(counted.non_compliant),
+        dict(sorted(counted.non_compliant.items())),
+    )
+    if counted.without_results:
+        logger.info("no result in the aggregator, nothing written: %s", "; ".join(counted.without_results))
+    if counted.failures:
         raise EvaluationIncompleteError(
-            "managed rules whose NON_COMPLIANT resources were not counted", failures
+            "managed rules whose NON_COMPLIANT resources were not counted", counted.failures
         )
-    return {"counted": len(counts)}
+    return {"counted": len(counted.non_compliant), "withoutResults": counted.without_results}

@@ -2,8 +2,9 @@
 
 The aggregator's answers are stubbed with botocore's Stubber (moto implements neither aggregate compliance
 call); each request is checked against the parameters the Config API Reference documents
-(DescribeAggregateComplianceByConfigRules: Filters.ComplianceType NON_COMPLIANT, Limit up to 1,000;
-GetAggregateComplianceDetailsByConfigRule: one rule, account and region, Limit up to 100).
+(DescribeAggregateComplianceByConfigRules: unfiltered, so that a rule with results but none NON_COMPLIANT
+is told from a rule with none, Limit up to 1,000; GetAggregateComplianceDetailsByConfigRule: one rule,
+account and region, ComplianceType NON_COMPLIANT, Limit up to 100).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from evaluator_support import ApiCalls
 from evaluators.aws import client
 from evaluators.errors import EvaluationIncompleteError
 from managed_summary import summary
-from managed_summary.summary import SummarizedRule, Summary, count_non_compliant, read_summary
+from managed_summary.summary import Counts, SummarizedRule, Summary, count_non_compliant, read_summary
 from test_evaluators_metrics import emf_records
 
 AGGREGATOR = "config-compliance-dev"
@@ -38,25 +39,28 @@ ACCOUNT_SUMMARY = Summary(
         SummarizedRule(PASSWORDS, "us-east-1", "managed-dev--us-east-1-iam-password-policy"),
     ),
 )
+EAST_VOLUMES_RULE = "managed-dev--us-east-1-encrypted-volumes"
+PASSWORD_RULE = "managed-dev--us-east-1-iam-password-policy"
 DESCRIBE = "describe_aggregate_compliance_by_config_rules"
 DETAILS = "get_aggregate_compliance_details_by_config_rule"
 
 
 def row(
-    name: str, region: str, count: int | None, capped: bool = False, account: str = ACCOUNT
+    name: str,
+    region: str,
+    count: int | None,
+    capped: bool = False,
+    account: str = ACCOUNT,
+    compliance_type: str = "NON_COMPLIANT",
 ) -> dict[str, Any]:
-    compliance: dict[str, Any] = {"ComplianceType": "NON_COMPLIANT"}
+    compliance: dict[str, Any] = {"ComplianceType": compliance_type}
     if count is not None:
         compliance["ComplianceContributorCount"] = {"CappedCount": count, "CapExceeded": capped}
     return {"ConfigRuleName": name, "Compliance": compliance, "AccountId": account, "AwsRegion": region}
 
 
 def describe_request(token: str | None = None) -> dict[str, Any]:
-    request: dict[str, Any] = {
-        "ConfigurationAggregatorName": AGGREGATOR,
-        "Filters": {"ComplianceType": "NON_COMPLIANT"},
-        "Limit": 1000,
-    }
+    request: dict[str, Any] = {"ConfigurationAggregatorName": AGGREGATOR, "Limit": 1000}
     return {**request, "NextToken": token} if token else request
 
 
@@ -106,10 +110,10 @@ def test_rows_are_paged_capped_counts_taken_and_capped_ones_counted_page_by_page
         DESCRIBE,
         {
             "AggregateComplianceByConfigRules": [
-                row("managed-dev--us-east-1-encrypted-volumes", "us-east-1", 3),
+                row(EAST_VOLUMES_RULE, "us-east-1", 3),
                 # Another stack's rule and a rule of this stack in a region where it is not deployed.
                 row("managed-prod--us-east-1-encrypted-volumes", "us-east-1", 9),
-                row("managed-dev--us-east-1-encrypted-volumes", "eu-west-1", 9),
+                row(EAST_VOLUMES_RULE, "eu-west-1", 9),
             ],
             "NextToken": "page-2",
         },
@@ -117,7 +121,12 @@ def test_rows_are_paged_capped_counts_taken_and_capped_ones_counted_page_by_page
     )
     stubbed.add_response(
         DESCRIBE,
-        {"AggregateComplianceByConfigRules": [row(west, "us-west-2", 100, capped=True)]},
+        {
+            "AggregateComplianceByConfigRules": [
+                row(west, "us-west-2", 100, capped=True),
+                row(PASSWORD_RULE, "us-east-1", None, compliance_type="COMPLIANT"),
+            ]
+        },
         describe_request("page-2"),
     )
     stubbed.add_response(
@@ -130,31 +139,63 @@ def test_rows_are_paged_capped_counts_taken_and_capped_ones_counted_page_by_page
         {"AggregateEvaluationResults": results(west, "us-west-2", 20)},
         details_request(west, "us-west-2", token="more"),
     )
-    counts, failures = count_non_compliant(client("config"), ACCOUNT_SUMMARY)
-    # The password policy rule has no NON_COMPLIANT row: 0.
-    assert counts == {(VOLUMES, "us-east-1"): 3, (VOLUMES, "us-west-2"): 120, (PASSWORDS, "us-east-1"): 0}
-    assert failures == []
+    # The password policy rule has a COMPLIANT row and no NON_COMPLIANT one: 0.
+    assert count_non_compliant(client("config"), ACCOUNT_SUMMARY) == Counts(
+        {(VOLUMES, "us-east-1"): 3, (VOLUMES, "us-west-2"): 120, (PASSWORDS, "us-east-1"): 0}, [], []
+    )
 
 
 def test_a_row_without_a_count_is_counted(stubbed: Stubber) -> None:
-    name = "managed-dev--us-east-1-iam-password-policy"
     stubbed.add_response(
-        DESCRIBE, {"AggregateComplianceByConfigRules": [row(name, "us-east-1", None)]}, describe_request()
+        DESCRIBE,
+        {"AggregateComplianceByConfigRules": [row(PASSWORD_RULE, "us-east-1", None)]},
+        describe_request(),
     )
     stubbed.add_response(
         DETAILS,
-        {"AggregateEvaluationResults": results(name, "us-east-1", 1)},
-        details_request(name, "us-east-1"),
+        {"AggregateEvaluationResults": results(PASSWORD_RULE, "us-east-1", 1)},
+        details_request(PASSWORD_RULE, "us-east-1"),
     )
-    counts, _ = count_non_compliant(client("config"), ACCOUNT_SUMMARY)
-    assert counts[(PASSWORDS, "us-east-1")] == 1
+    counted = count_non_compliant(client("config"), ACCOUNT_SUMMARY)
+    assert counted.non_compliant[(PASSWORDS, "us-east-1")] == 1
 
 
-def test_no_results_at_all_is_zero_for_every_rule_and_region(stubbed: Stubber) -> None:
+@pytest.mark.parametrize("compliance_type", ["COMPLIANT", "INSUFFICIENT_DATA"])
+def test_a_rule_with_results_none_of_them_non_compliant_is_zero(
+    stubbed: Stubber, compliance_type: str
+) -> None:
+    stubbed.add_response(
+        DESCRIBE,
+        {
+            "AggregateComplianceByConfigRules": [
+                row(PASSWORD_RULE, "us-east-1", None, compliance_type=compliance_type)
+            ]
+        },
+        describe_request(),
+    )
+    counted = count_non_compliant(client("config"), ACCOUNT_SUMMARY)
+    assert counted.non_compliant == {(PASSWORDS, "us-east-1"): 0}
+
+
+def test_a_rule_and_region_without_any_result_is_not_made_a_zero_but_named(stubbed: Stubber) -> None:
+    """DescribeAggregateComplianceByConfigRules "does not display rules that do not have compliance results"
+    (Config API Reference): not evaluated yet, nothing in scope, or a source the aggregator has not
+    collected. Nothing is known of such a rule there, so no count is written for it."""
+    stubbed.add_response(
+        DESCRIBE,
+        {"AggregateComplianceByConfigRules": [row(EAST_VOLUMES_RULE, "us-east-1", 2)]},
+        describe_request(),
+    )
+    assert count_non_compliant(client("config"), ACCOUNT_SUMMARY) == Counts(
+        {(VOLUMES, "us-east-1"): 2}, [], [f"{VOLUMES} in us-west-2", f"{PASSWORDS} in us-east-1"]
+    )
+
+
+def test_no_results_at_all_writes_no_count(stubbed: Stubber) -> None:
     stubbed.add_response(DESCRIBE, {"AggregateComplianceByConfigRules": []}, describe_request())
-    counts, failures = count_non_compliant(client("config"), ACCOUNT_SUMMARY)
-    assert counts == {(VOLUMES, "us-east-1"): 0, (VOLUMES, "us-west-2"): 0, (PASSWORDS, "us-east-1"): 0}
-    assert failures == []
+    counted = count_non_compliant(client("config"), ACCOUNT_SUMMARY)
+    assert (counted.non_compliant, counted.failures) == ({}, [])
+    assert len(counted.without_results) == 3
 
 
 def test_organization_copies_are_matched_by_prefix_and_summed_over_accounts(stubbed: Stubber) -> None:
@@ -167,13 +208,12 @@ def test_organization_copies_are_matched_by_prefix_and_summed_over_accounts(stub
                 row(f"{prefix}a1b2c3", "us-east-1", 2),
                 row(f"{prefix}d4e5f6", "us-east-1", 5, account=OTHER_ACCOUNT),
                 # The account-scope name is not an organization rule's copy.
-                row("managed-dev--us-east-1-encrypted-volumes", "us-east-1", 40),
+                row(EAST_VOLUMES_RULE, "us-east-1", 40),
             ]
         },
         describe_request(),
     )
-    counts, _ = count_non_compliant(client("config"), organization)
-    assert counts == {(VOLUMES, "us-east-1"): 7}
+    assert count_non_compliant(client("config"), organization).non_compliant == {(VOLUMES, "us-east-1"): 7}
 
 
 def test_a_failed_count_leaves_its_rule_and_region_out_and_is_reported(stubbed: Stubber) -> None:
@@ -183,7 +223,8 @@ def test_a_failed_count_leaves_its_rule_and_region_out_and_is_reported(stubbed: 
         {
             "AggregateComplianceByConfigRules": [
                 row(west, "us-west-2", 100, capped=True),
-                row("managed-dev--us-east-1-encrypted-volumes", "us-east-1", 4),
+                row(EAST_VOLUMES_RULE, "us-east-1", 4),
+                row(PASSWORD_RULE, "us-east-1", None, compliance_type="COMPLIANT"),
             ]
         },
         describe_request(),
@@ -191,15 +232,18 @@ def test_a_failed_count_leaves_its_rule_and_region_out_and_is_reported(stubbed: 
     stubbed.add_client_error(
         DETAILS, "ThrottlingException", "Rate exceeded", expected_params=details_request(west, "us-west-2")
     )
-    counts, failures = count_non_compliant(client("config"), ACCOUNT_SUMMARY)
-    assert counts == {(VOLUMES, "us-east-1"): 4, (PASSWORDS, "us-east-1"): 0}
-    assert failures == [f"{VOLUMES} in us-west-2 (account {ACCOUNT}): ThrottlingException: Rate exceeded"]
+    # The failed one is a failure, not also a rule without results.
+    assert count_non_compliant(client("config"), ACCOUNT_SUMMARY) == Counts(
+        {(VOLUMES, "us-east-1"): 4, (PASSWORDS, "us-east-1"): 0},
+        [f"{VOLUMES} in us-west-2 (account {ACCOUNT}): ThrottlingException: Rate exceeded"],
+        [],
+    )
 
 
 DOCUMENT = {
     "aggregator": AGGREGATOR,
     "rules": [
-        {"check": VOLUMES, "region": "us-east-1", "name": "managed-dev--us-east-1-encrypted-volumes"},
+        {"check": VOLUMES, "region": "us-east-1", "name": EAST_VOLUMES_RULE},
         {"check": VOLUMES, "region": "us-west-2", "name": "managed-dev--us-west-2-encrypted-volumes"},
     ],
 }
@@ -217,7 +261,7 @@ def test_the_document_is_read_as_the_component_writes_it() -> None:
     assert read_summary(DOCUMENT) == Summary(
         AGGREGATOR,
         (
-            SummarizedRule(VOLUMES, "us-east-1", "managed-dev--us-east-1-encrypted-volumes"),
+            SummarizedRule(VOLUMES, "us-east-1", EAST_VOLUMES_RULE),
             SummarizedRule(VOLUMES, "us-west-2", "managed-dev--us-west-2-encrypted-volumes"),
         ),
     )
@@ -228,14 +272,13 @@ def test_the_handler_writes_one_record_per_rule_and_region(
 ) -> None:
     stubbed.add_response(
         DESCRIBE,
-        {
-            "AggregateComplianceByConfigRules": [
-                row("managed-dev--us-east-1-encrypted-volumes", "us-east-1", 3)
-            ]
-        },
+        {"AggregateComplianceByConfigRules": [row(EAST_VOLUMES_RULE, "us-east-1", 3)]},
         describe_request(),
     )
-    assert summary.handler({"source": "aws.events"}) == {"counted": 2}
+    assert summary.handler({"source": "aws.events"}) == {
+        "counted": 1,
+        "withoutResults": [f"{VOLUMES} in us-west-2"],
+    }
     records = emf_records(capsys.readouterr().out)
     timestamp = records[0]["_aws"]["Timestamp"]
     directive = {
@@ -250,7 +293,7 @@ def test_the_handler_writes_one_record_per_rule_and_region(
             "Region": region,
             "NonCompliant": count,
         }
-        for region, count in (("us-east-1", 3), ("us-west-2", 0))
+        for region, count in (("us-east-1", 3),)
     ]
 
 
@@ -259,7 +302,14 @@ def test_the_handler_writes_what_it_counted_then_fails_naming_the_rest(
 ) -> None:
     west = "managed-dev--us-west-2-encrypted-volumes"
     stubbed.add_response(
-        DESCRIBE, {"AggregateComplianceByConfigRules": [row(west, "us-west-2", None)]}, describe_request()
+        DESCRIBE,
+        {
+            "AggregateComplianceByConfigRules": [
+                row(west, "us-west-2", None),
+                row(EAST_VOLUMES_RULE, "us-east-1", None, compliance_type="COMPLIANT"),
+            ]
+        },
+        describe_request(),
     )
     stubbed.add_client_error(
         DETAILS, "AccessDeniedException", "not authorized", expected_params=details_request(west, "us-west-2")
@@ -284,6 +334,26 @@ def test_a_failed_listing_writes_nothing_and_fails(
     assert capsys.readouterr().out == ""
 
 
+def test_a_listing_that_fails_after_its_first_page_writes_nothing_and_fails(
+    stubbed: Stubber, shipped: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The rows of a later page may hold any rule: a count from the first page alone could be too low."""
+    stubbed.add_response(
+        DESCRIBE,
+        {
+            "AggregateComplianceByConfigRules": [row(EAST_VOLUMES_RULE, "us-east-1", 3)],
+            "NextToken": "page-2",
+        },
+        describe_request(),
+    )
+    stubbed.add_client_error(
+        DESCRIBE, "ThrottlingException", "Rate exceeded", expected_params=describe_request("page-2")
+    )
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        summary.handler({})
+    assert capsys.readouterr().out == ""
+
+
 def test_records_use_the_metric_format_the_sweeps_use() -> None:
     stream = io.StringIO()
     summary.metrics.write(summary.summary_records({(VOLUMES, "eu-west-1"): 2}, 1_700_000_000_000), stream)
@@ -301,12 +371,14 @@ CAP = 100
 @dataclass(frozen=True)
 class SyntheticAggregator:
     """Answers the two aggregate calls as the API Reference describes them, for rules that are each
-    NON_COMPLIANT with ``resources`` resources in every account and region listed."""
+    NON_COMPLIANT with ``resources`` resources in every account and region listed, beside
+    ``other_rules`` COMPLIANT rules the summary does not count (the custom checks', other stacks')."""
 
     rules: int
     regions: int
     accounts: int
     resources: int
+    other_rules: int = 0
 
     def rows(self) -> list[dict[str, Any]]:
         return [
@@ -318,6 +390,17 @@ class SyntheticAggregator:
                 account=f"{account:012d}",
             )
             for rule in range(self.rules)
+            for region in range(self.regions)
+            for account in range(self.accounts)
+        ] + [
+            row(
+                f"other-{rule}",
+                f"region-{region}",
+                None,
+                account=f"{account:012d}",
+                compliance_type="COMPLIANT",
+            )
+            for rule in range(self.other_rules)
             for region in range(self.regions)
             for account in range(self.accounts)
         ]
@@ -362,13 +445,15 @@ def _page(items: list[dict[str, Any]], params: dict[str, Any], key: str) -> dict
         (SyntheticAggregator(rules=10, regions=17, accounts=1, resources=250), 511),
         # Organization: 10 rules, 17 regions, 50 accounts, 5 findings each: 8,500 rows, 9 listing pages.
         (SyntheticAggregator(rules=10, regions=17, accounts=50, resources=5), 9),
+        # The listing reads every rule of the aggregator: with 40 more rules, 42,500 rows, 43 pages.
+        (SyntheticAggregator(rules=10, regions=17, accounts=50, resources=5, other_rules=40), 43),
     ],
-    ids=["3x3", "10x17", "10x17-capped", "10x17x50-accounts"],
+    ids=["3x3", "10x17", "10x17-capped", "10x17x50-accounts", "10x17x50-accounts-40-other-rules"],
 )
 def test_calls_per_run(api: ApiCalls, aggregator: SyntheticAggregator, calls: int) -> None:
     api.respond("DescribeAggregateComplianceByConfigRules", aggregator.describe)
     api.respond("GetAggregateComplianceDetailsByConfigRule", aggregator.details)
-    counts, failures = count_non_compliant(client("config"), aggregator.summary())
-    assert failures == []
-    assert set(counts.values()) == {aggregator.resources * aggregator.accounts}
+    counted = count_non_compliant(client("config"), aggregator.summary())
+    assert (counted.failures, counted.without_results) == ([], [])
+    assert set(counted.non_compliant.values()) == {aggregator.resources * aggregator.accounts}
     assert sum(api.count().values()) == calls

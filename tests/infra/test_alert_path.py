@@ -10,10 +10,12 @@ supported for Event bus targets" (packages/aws-cdk-lib/aws-events-targets/lib/ev
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from components.alert_path import DEAD_LETTER_KEY_DELETION_DAYS, DEAD_LETTER_RETENTION_SECONDS
 from tests.infra.conftest import DEV_CONFIG
 from tests.infra.program import ACCOUNT_ID, Deployment, Registration, run_program
 
@@ -336,3 +338,27 @@ def test_turning_require_kms_on_or_off_replaces_no_queue_and_leaves_the_archive_
     assert queues(dev) == queues(kms_dev)
     (archive,) = [k for k in dev.of_type("aws:kms/key:Key") if k.name == "hub-key"]
     assert archive.inputs == dead_letter_key(kms_dev, PRIMARY).inputs
+
+
+CONFIGURATION_DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+
+
+def test_the_docs_say_that_turning_require_kms_off_locks_the_dead_letters_it_leaves(
+    dev: Deployment, kms_dev: Deployment
+) -> None:
+    """requireKms off deletes each non-primary region's dead-letter key, and a key pending deletion cannot
+    decrypt (AWS KMS Cryptographic Details, "Deleting keys": "All calls to use the key for cryptographic
+    operations will fail"): what those queues hold cannot be received until the deletion is cancelled and
+    the key enabled again (AWS KMS Developer Guide, "Cancel key deletion"). The window is what makes that
+    remedy last as long as a dead letter does."""
+    deleted = {k.name for k in kms_dev.of_type("aws:kms/key:Key")} - {
+        k.name for k in dev.of_type("aws:kms/key:Key")
+    }
+    assert deleted == {f"region-{region}-alert-dead-letters-key" for region in REGIONS if region != PRIMARY}
+    assert DEAD_LETTER_KEY_DELETION_DAYS * 24 * 3600 > DEAD_LETTER_RETENTION_SECONDS
+    text = CONFIGURATION_DOC.read_text(encoding="utf-8")
+    section = text.split("## The stack's own keys", 1)[1].split("\n## ", 1)[0]
+    flat = " ".join(section.split())
+    assert "**Before turning `requireKms` off**, replay or read" in flat
+    assert "a key pending deletion cannot decrypt" in flat
+    assert "`aws kms cancel-key-deletion`, then `aws kms enable-key`" in flat

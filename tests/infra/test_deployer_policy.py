@@ -493,3 +493,21 @@ def test_stack_set_operations_are_waited_on_and_their_failures_read() -> None:
         actions = deployer_policy.RESOURCES[resource_type].actions
         assert "cloudformation:DescribeStackSetOperation" in actions
         assert "cloudformation:ListStackSetOperationResults" in actions
+
+
+def test_the_sizes_the_docs_give_are_the_documents_sizes() -> None:
+    """docs/deployer-permissions.md states each document's size against the 6,144-character quota; a grant
+    added or removed changes it, and the docs must follow."""
+    text = " ".join(
+        (policy_path(ACCOUNT).parent / "deployer-permissions.md").read_text(encoding="utf-8").split()
+    )
+    stated = re.search(
+        r"the account document is ([\d,]+) characters, "
+        r"the two organization documents ([\d,]+) and ([\d,]+)\)",
+        text,
+    )
+    assert stated is not None
+    sizes = [
+        len("".join(document(name, scope).split())) for scope in SCOPES for name in document_names(scope)
+    ]
+    assert [int(figure.replace(",", "")) for figure in stated.groups()] == sizes

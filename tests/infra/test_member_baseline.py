@@ -7,10 +7,13 @@ EventBridge pattern engine and the policies through parliament.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from pathlib import Path
 from typing import Any
 
+import cfnlint
 import pytest
 from cfnlint.api import ManualArgs, lint
 from moto.events.models import EventPattern
@@ -516,3 +519,43 @@ def test_without_require_kms_or_in_a_skipped_account_there_is_no_member_key() ->
     assert not DEAD_LETTER_KEY_RESOURCES & set(
         resources_in(member_regional_template(KMS, True), "us-east-1", account=HUB_ACCOUNT)
     )
+
+
+@functools.cache
+def create_only_properties() -> dict[str, list[str]]:
+    """Each type's properties whose change replaces the resource: ``createOnlyProperties`` of its
+    CloudFormation resource provider schema (CloudFormation CLI, "Resource type schema"; the schemas cfn-lint
+    ships), by type name."""
+    schemas = Path(cfnlint.__file__).parent / "data" / "schemas" / "resources"
+    found = {}
+    for path in schemas.glob("*.json"):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        if "typeName" in schema:
+            pointers = schema.get("createOnlyProperties", [])
+            found[schema["typeName"]] = [pointer.removeprefix("/properties/") for pointer in pointers]
+    return found
+
+
+def test_the_schemas_name_the_queue_and_alias_replacement_properties() -> None:
+    assert sorted(create_only_properties()["AWS::SQS::Queue"]) == ["FifoQueue", "QueueName"]
+    assert create_only_properties()["AWS::KMS::Alias"] == ["AliasName"]
+    assert create_only_properties()["AWS::KMS::Key"] == []
+
+
+@pytest.mark.parametrize("manage_recorders", [True, False], ids=["recorders", "no-recorders"])
+def test_turning_require_kms_on_or_off_replaces_nothing_in_a_member_stack(manage_recorders: bool) -> None:
+    """The member's dead letters stay where they are: requireKms adds or removes the key and its alias and
+    changes the queue's encryption in place, and no other resource's replacement properties move."""
+    for region in THREE_REGIONS:
+        without, with_kms = (
+            resources_in(member_regional_template(settings, manage_recorders), region)
+            for settings in (DEV, KMS)
+        )
+        assert set(with_kms) - set(without) == DEAD_LETTER_KEY_RESOURCES
+        for logical_id, resource in without.items():
+            replaced_by = create_only_properties()[resource["Type"]]
+            assert {p: resource["Properties"].get(p) for p in replaced_by} == {
+                p: with_kms[logical_id]["Properties"].get(p) for p in replaced_by
+            }, logical_id
+        queue = without["AlertDeadLetterQueue"]["Properties"]
+        assert queue["QueueName"] == naming.dead_letter_queue("dev", region)
