@@ -39,6 +39,7 @@ from verification.organization import (
 )
 from verification.outputs import FREQUENCY_HOURS, ManagedRuleOutput, RegionRecording, RuleOutput, StackOutputs
 from verification.results import AWS_CALL_ERRORS, CheckResult, Finding, Verdict, describe_error, error_code
+from verification.times import ago, hours, time_of
 
 # ConformancePackState values of a deployed pack (Config API Reference, ConformancePackStatusDetail; the
 # enum in botocore's Config model): CREATE_COMPLETE, UPDATE_COMPLETE. The others are in progress or failed.
@@ -225,10 +226,10 @@ def check_delivery(config: AwsClient, recording: RegionRecording, bucket: str) -
     for key, kind in _BUCKET_DELIVERIES.items():
         info = status.get(key, {})
         if _status(info) == "FAILURE":
-            attempted = _time(info.get("lastAttemptTime"))
+            attempted = time_of(info.get("lastAttemptTime"))
             failures.append(f"{kind} delivery failed at {attempted}: {_error_of(info)}")
         elif _status(info) == "SUCCESS":
-            successes.append(f"{kind} at {_time(info.get('lastSuccessfulTime'))}")
+            successes.append(f"{kind} at {time_of(info.get('lastSuccessfulTime'))}")
     if failures:
         return Verdict.FAIL, f"delivery to {bucket}: {'; '.join(failures)}"
     if not successes:
@@ -460,31 +461,31 @@ def _evaluating(
     status = statuses[0]
     if _later(status.get("LastFailedInvocationTime"), status.get("LastSuccessfulInvocationTime")):
         return Verdict.FAIL, (
-            f"rule {name}: last invocation failed at {_time(status['LastFailedInvocationTime'])}: "
+            f"rule {name}: last invocation failed at {time_of(status['LastFailedInvocationTime'])}: "
             f"{_error_of(status)}"
         )
     if _later(status.get("LastFailedEvaluationTime"), status.get("LastSuccessfulEvaluationTime")):
         return Verdict.FAIL, (
-            f"rule {name}: last evaluation failed at {_time(status['LastFailedEvaluationTime'])}: "
+            f"rule {name}: last evaluation failed at {time_of(status['LastFailedEvaluationTime'])}: "
             f"{_error_of(status)}"
         )
     evaluated = status.get("LastSuccessfulEvaluationTime")
     if not periodic:
-        when = f"last evaluated {_ago(now, evaluated)}" if evaluated else "not evaluated yet"
+        when = f"last evaluated {ago(now, evaluated)}" if evaluated else "not evaluated yet"
         return Verdict.PASS, (
             f"rule {name} is ACTIVE and evaluates on changes ({when}); its last evaluation did not fail"
         )
     if evaluated is None:
         activated = status.get("FirstActivatedTime")
-        since = f"activated {_ago(now, activated)}" if activated else "never activated"
+        since = f"activated {ago(now, activated)}" if activated else "never activated"
         return Verdict.FAIL, f"rule {name} has never evaluated ({since}; periodic runs every {frequency})"
     if now - evaluated > window:
         return Verdict.FAIL, (
-            f"rule {name} last evaluated {_ago(now, evaluated)}, more than {_hours(window)} "
+            f"rule {name} last evaluated {ago(now, evaluated)}, more than {hours(window)} "
             f"(twice its {frequency} frequency)"
         )
-    limit = f"limit {_hours(window)}: twice {frequency}"
-    return Verdict.PASS, f"rule {name} last evaluated {_ago(now, evaluated)} ({limit})"
+    limit = f"limit {hours(window)}: twice {frequency}"
+    return Verdict.PASS, f"rule {name} last evaluated {ago(now, evaluated)} ({limit})"
 
 
 def _periodic_frequency(rule: Mapping[str, Any]) -> str | None:
@@ -609,18 +610,3 @@ def _error_of(status: Mapping[str, Any]) -> str:
     code = status.get("LastErrorCode") or status.get("lastErrorCode") or "error"
     message = status.get("LastErrorMessage") or status.get("lastErrorMessage")
     return f"{code}: {message}" if message else str(code)
-
-
-def _time(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "an unknown time"
-
-
-def _hours(window: timedelta) -> str:
-    return f"{int(window.total_seconds() // 3600)} h"
-
-
-def _ago(now: datetime, moment: datetime) -> str:
-    minutes = max(0, int((now - moment).total_seconds() // 60))
-    if minutes < 60:
-        return f"{minutes} min ago"
-    return f"{minutes // 60} h {minutes % 60:02d} min ago"
