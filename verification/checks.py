@@ -6,9 +6,11 @@ the alert path delivered everything in the last 24 hours. Each AWS managed rule 
 runs its identifier and evaluates as its trigger needs: a periodic one within twice its frequency, a
 change-triggered one only not failing (nothing may have changed for days). Each conformance pack is
 deployed and every rule Config lists for it evaluates so. In the primary region: every aggregator
-source reports SUCCEEDED, and the alert topic has a confirmed subscription. Last, the stack's listed
-exceptions (its outputs, no AWS call): none expired (FAIL), none expiring within 14 days (WARN). A failed
-AWS call fails its own check only, marked as "could not check" (it says nothing about the stack).
+source reports SUCCEEDED, the managed-rule summary (when the stack has one) runs on its schedule without
+failing (verification/managed_summary.py), and the alert topic has a confirmed subscription. Last, the
+stack's listed exceptions (its outputs, no AWS call): none expired (FAIL), none expiring within 14 days
+(WARN). A failed AWS call fails its own check only, marked as "could not check" (it says nothing about the
+stack).
 
 In organization scope the rules are organization rules: per region and rule, one line for its
 deployment to the accounts (verification/organization.py) and one for the hub account's own copy, which
@@ -30,6 +32,7 @@ from verification.alert_path import check_alert_path
 from verification.clients import AwsClient, ClientFactory
 from verification.compliance import CONFORMS_SERVICE
 from verification.exception_review import check_exceptions
+from verification.managed_summary import check_managed_summary
 from verification.organization import (
     check_member_accounts,
     check_organization_conformance_pack,
@@ -109,6 +112,19 @@ def verify(
         by_account=organization is not None,
     )
     yield _run(primary, "aggregator", aggregator)
+    summary = outputs.managed_rule_summary
+    if summary is not None:
+        summary_check = partial(
+            check_managed_summary,
+            clients("lambda", primary),
+            clients("events", primary),
+            clients("cloudwatch", primary),
+            summary,
+            primary,
+            now,
+            stack,
+        )
+        yield _run(primary, "managed-rule summary", summary_check)
     if organization is not None:
         member_accounts = partial(
             check_member_accounts,

@@ -18,3 +18,10 @@ def ago(now: datetime, moment: datetime) -> str:
     if minutes < 60:
         return f"{minutes} min ago"
     return f"{minutes // 60} h {minutes % 60:02d} min ago"
+
+
+def duration(window: timedelta) -> str:
+    """Whole hours as ``12 h``; a window of minutes (a schedule of minutes) as ``30 min``."""
+    if window % timedelta(hours=1):
+        return f"{int(window.total_seconds() // 60)} min"
+    return hours(window)
