@@ -1,7 +1,7 @@
 """The ``managed-rule summary`` check (primary region): does the summary that writes the managed rules'
 dashboard figures (components/managed_rule_summary.py) still run on its schedule, without failing?
 
-When it stops, the dashboard does not say so: the managed rules' graphs just keep their last points.
+When it stops, the dashboard does not say so: the managed rules' graphs just end at their last points.
 Four calls, in the primary region:
 
 - Lambda ``GetFunctionConfiguration``: the function exists; ``ResourceNotFoundException`` when it does not
