@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import parliament
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
@@ -27,8 +28,8 @@ from moto_stack import PRIMARY, StatusAnswers, assume_role_policy, aws, example_
 
 from components import naming
 from tests.infra.conftest import DEV_CONFIG
-from tests.infra.program import run_program
-from tests.infra.test_managed_rule_deployment import THREE_RULES
+from tests.infra.program import PROJECT_ROOT, run_program
+from tests.infra.test_managed_rule_deployment import ORGANIZATION, THREE_RULES
 from verification.checks import verify
 from verification.clients import AwsClient
 from verification.managed_summary import check_managed_summary, metric_queries
@@ -466,10 +467,19 @@ def test_every_problem_of_the_output_is_named() -> None:
 
 
 @pytest.mark.parametrize(
-    ("frequency", "interval"), [("Six_Hours", 6), ("One_Hour", 1), ("TwentyFour_Hours", 24)]
+    ("scope", "frequency", "interval"),
+    [
+        ({}, "Six_Hours", 6),
+        ({}, "One_Hour", 1),
+        ({}, "TwentyFour_Hours", 24),
+        (ORGANIZATION, "Twelve_Hours", 12),
+    ],
 )
-def test_the_program_exports_the_summary_it_deploys(frequency: str, interval: int) -> None:
-    deployment = run_program({**DEV_CONFIG, "managedRules": THREE_RULES, "evaluationFrequency": frequency})
+def test_the_program_exports_the_summary_it_deploys(
+    scope: dict[str, Any], frequency: str, interval: int
+) -> None:
+    settings = {**DEV_CONFIG, **scope, "managedRules": THREE_RULES, "evaluationFrequency": frequency}
+    deployment = run_program(settings)
     summary = parse_outputs(deployment.outputs).managed_rule_summary
 
     (function,) = [
@@ -493,3 +503,49 @@ def test_the_program_exports_the_summary_it_deploys(frequency: str, interval: in
 
 def test_a_stack_without_managed_rules_exports_no_summary() -> None:
     assert "managedRuleSummary" not in run_program(DEV_CONFIG).outputs
+
+
+# --- the permissions verify needs for it ------------------------------------------------------------
+
+DOCS = PROJECT_ROOT / "docs" / "verify.md"
+SAR = {service["prefix"]: service for service in parliament.iam_definition}
+
+
+def documented_actions() -> set[tuple[str, str]]:
+    """The actions docs/verify.md's section on the line names, as (service prefix, action)."""
+    text = DOCS.read_text(encoding="utf-8")
+    section = text.split("## The `managed-rule summary` line", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"`(lambda|events|cloudwatch):(\w+)`", section))
+
+
+def test_the_documented_permissions_are_the_calls_the_check_makes(stack: InProcess, now: datetime) -> None:
+    """Each API operation is authorized by the IAM action of its name, under the service's prefix (SAR)."""
+    calls: set[tuple[str, str]] = set()
+    # These botocore service names are also the services' IAM prefixes (SAR).
+    clients = {prefix: local(prefix) for prefix in ("lambda", "events", "cloudwatch")}
+    for prefix, client in clients.items():
+        client.meta.events.register(
+            "before-call", lambda model, prefix=prefix, **_: calls.add((prefix, model.name))
+        )
+    put_count(local, "Invocations", now - timedelta(hours=1))
+
+    check_managed_summary(
+        clients["lambda"], clients["events"], clients["cloudwatch"], stack.summary, PRIMARY, now, "dev"
+    )
+
+    assert (
+        calls
+        == documented_actions()
+        == {
+            ("lambda", "GetFunctionConfiguration"),
+            ("events", "DescribeRule"),
+            ("events", "ListTargetsByRule"),
+            ("cloudwatch", "GetMetricData"),
+        }
+    )
+
+
+def test_the_documented_permissions_are_reads_in_the_service_authorization_reference() -> None:
+    for prefix, action in documented_actions():
+        (privilege,) = [p for p in SAR[prefix]["privileges"] if p["privilege"] == action]
+        assert privilege["access_level"] in ("Read", "List"), (prefix, action)
