@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from verification.clients import AwsClient
+from verification.metric_queries import READ_STATUSES, sum_query
 from verification.outputs import ManagedSummaryOutput
 from verification.results import AWS_CALL_ERRORS, Finding, Verdict, error_code
 from verification.times import ago, duration, time_of
@@ -149,20 +150,7 @@ def metric_queries(summary: ManagedSummaryOutput, function: str) -> list[dict[st
         ("AWS/Events", FAILED_INVOCATIONS, "RuleName", summary.schedule_rule_name),
     ]
     return [
-        {
-            "Id": f"m{number}",
-            "Label": metric,
-            "MetricStat": {
-                "Metric": {
-                    "Namespace": namespace,
-                    "MetricName": metric,
-                    "Dimensions": [{"Name": dimension, "Value": value}],
-                },
-                "Period": PERIOD_SECONDS,
-                "Stat": "Sum",
-            },
-            "ReturnData": True,
-        }
+        sum_query(f"m{number}", metric, namespace, metric, (dimension, value), PERIOD_SECONDS)
         for number, (namespace, metric, dimension, value) in enumerate(metrics)
     ]
 
@@ -185,7 +173,7 @@ def _metric_counts(
                 totals[metric] += value
                 if value and (metric not in latest or moment > latest[metric]):
                     latest[metric] = moment
-            if result.get("StatusCode") not in ("Complete", "PartialData"):
+            if result.get("StatusCode") not in READ_STATUSES:
                 unread.append(f"{metric} ({result.get('StatusCode')})")
     if unread:
         return f"GetMetricData could not read {', '.join(unread)} of function {function}"
