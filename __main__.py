@@ -5,6 +5,7 @@ from evaluators.exceptions import to_document
 
 from components import naming
 from components.hub import ComplianceHub
+from components.managed_rule_summary import schedule_expression
 from components.members import MemberAccounts, call_as, member_templates
 from components.own_keys import OwnKey, warn_unlisted_own_keys
 from components.package import lambda_archive
@@ -80,6 +81,16 @@ pulumi.export(
         for region, component in regions.items()
     },
 )
+if hub.managed_rule_summary is not None:
+    # What verify checks of the summary: the function, and the rule that runs it (named like the function).
+    pulumi.export(
+        "managedRuleSummary",
+        {
+            "functionArn": hub.managed_rule_summary.arn,
+            "scheduleRuleName": naming.managed_summary(settings.environment_suffix),
+            "scheduleExpression": schedule_expression(settings.evaluation_frequency),
+        },
+    )
 if members is not None:
     pulumi.export(
         "organization",

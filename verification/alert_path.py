@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from verification.clients import AwsClient
+from verification.metric_queries import READ_STATUSES, sum_query
 from verification.outputs import AlertPath
 from verification.results import AWS_CALL_ERRORS, Finding, Verdict, error_code
 
@@ -65,20 +66,7 @@ def metric_queries(rule_names: Sequence[str], topic_name: str | None) -> list[di
     if topic_name:
         metrics.append(("AWS/SNS", TOPIC_METRIC, "TopicName", topic_name))
     return [
-        {
-            "Id": f"m{number}",
-            "Label": f"{metric} {value}",
-            "MetricStat": {
-                "Metric": {
-                    "Namespace": namespace,
-                    "MetricName": metric,
-                    "Dimensions": [{"Name": name, "Value": value}],
-                },
-                "Period": PERIOD_SECONDS,
-                "Stat": "Sum",
-            },
-            "ReturnData": True,
-        }
+        sum_query(f"m{number}", f"{metric} {value}", namespace, metric, (name, value), PERIOD_SECONDS)
         for number, (namespace, metric, name, value) in enumerate(metrics)
     ]
 
@@ -93,7 +81,7 @@ def _metric_problems(
     for page in paginator.paginate(MetricDataQueries=queries, StartTime=now - WINDOW, EndTime=now):
         for result in page["MetricDataResults"]:
             totals[result["Id"]] += sum(result.get("Values", []))
-            if result.get("StatusCode") not in ("Complete", "PartialData"):
+            if result.get("StatusCode") not in READ_STATUSES:
                 incomplete.append(f"{result.get('Label', result['Id'])} ({result.get('StatusCode')})")
     problems: list[str] = []
     for query in queries:

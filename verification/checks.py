@@ -6,9 +6,11 @@ the alert path delivered everything in the last 24 hours. Each AWS managed rule 
 runs its identifier and evaluates as its trigger needs: a periodic one within twice its frequency, a
 change-triggered one only not failing (nothing may have changed for days). Each conformance pack is
 deployed and every rule Config lists for it evaluates so. In the primary region: every aggregator
-source reports SUCCEEDED, and the alert topic has a confirmed subscription. Last, the stack's listed
-exceptions (its outputs, no AWS call): none expired (FAIL), none expiring within 14 days (WARN). A failed
-AWS call fails its own check only, marked as "could not check" (it says nothing about the stack).
+source reports SUCCEEDED, the managed-rule summary (when the stack has one) runs on its schedule without
+failing (verification/managed_summary.py), and the alert topic has a confirmed subscription. Last, the
+stack's listed exceptions (its outputs, no AWS call): none expired (FAIL), none expiring within 14 days
+(WARN). A failed AWS call fails its own check only, marked as "could not check" (it says nothing about the
+stack).
 
 In organization scope the rules are organization rules: per region and rule, one line for its
 deployment to the accounts (verification/organization.py) and one for the hub account's own copy, which
@@ -30,6 +32,7 @@ from verification.alert_path import check_alert_path
 from verification.clients import AwsClient, ClientFactory
 from verification.compliance import CONFORMS_SERVICE
 from verification.exception_review import check_exceptions
+from verification.managed_summary import check_managed_summary
 from verification.organization import (
     check_member_accounts,
     check_organization_conformance_pack,
@@ -39,6 +42,7 @@ from verification.organization import (
 )
 from verification.outputs import FREQUENCY_HOURS, ManagedRuleOutput, RegionRecording, RuleOutput, StackOutputs
 from verification.results import AWS_CALL_ERRORS, CheckResult, Finding, Verdict, describe_error, error_code
+from verification.times import ago, hours, time_of
 
 # ConformancePackState values of a deployed pack (Config API Reference, ConformancePackStatusDetail; the
 # enum in botocore's Config model): CREATE_COMPLETE, UPDATE_COMPLETE. The others are in progress or failed.
@@ -108,6 +112,19 @@ def verify(
         by_account=organization is not None,
     )
     yield _run(primary, "aggregator", aggregator)
+    summary = outputs.managed_rule_summary
+    if summary is not None:
+        summary_check = partial(
+            check_managed_summary,
+            clients("lambda", primary),
+            clients("events", primary),
+            clients("cloudwatch", primary),
+            summary,
+            primary,
+            now,
+            stack,
+        )
+        yield _run(primary, "managed-rule summary", summary_check)
     if organization is not None:
         member_accounts = partial(
             check_member_accounts,
@@ -225,10 +242,10 @@ def check_delivery(config: AwsClient, recording: RegionRecording, bucket: str) -
     for key, kind in _BUCKET_DELIVERIES.items():
         info = status.get(key, {})
         if _status(info) == "FAILURE":
-            attempted = _time(info.get("lastAttemptTime"))
+            attempted = time_of(info.get("lastAttemptTime"))
             failures.append(f"{kind} delivery failed at {attempted}: {_error_of(info)}")
         elif _status(info) == "SUCCESS":
-            successes.append(f"{kind} at {_time(info.get('lastSuccessfulTime'))}")
+            successes.append(f"{kind} at {time_of(info.get('lastSuccessfulTime'))}")
     if failures:
         return Verdict.FAIL, f"delivery to {bucket}: {'; '.join(failures)}"
     if not successes:
@@ -460,31 +477,31 @@ def _evaluating(
     status = statuses[0]
     if _later(status.get("LastFailedInvocationTime"), status.get("LastSuccessfulInvocationTime")):
         return Verdict.FAIL, (
-            f"rule {name}: last invocation failed at {_time(status['LastFailedInvocationTime'])}: "
+            f"rule {name}: last invocation failed at {time_of(status['LastFailedInvocationTime'])}: "
             f"{_error_of(status)}"
         )
     if _later(status.get("LastFailedEvaluationTime"), status.get("LastSuccessfulEvaluationTime")):
         return Verdict.FAIL, (
-            f"rule {name}: last evaluation failed at {_time(status['LastFailedEvaluationTime'])}: "
+            f"rule {name}: last evaluation failed at {time_of(status['LastFailedEvaluationTime'])}: "
             f"{_error_of(status)}"
         )
     evaluated = status.get("LastSuccessfulEvaluationTime")
     if not periodic:
-        when = f"last evaluated {_ago(now, evaluated)}" if evaluated else "not evaluated yet"
+        when = f"last evaluated {ago(now, evaluated)}" if evaluated else "not evaluated yet"
         return Verdict.PASS, (
             f"rule {name} is ACTIVE and evaluates on changes ({when}); its last evaluation did not fail"
         )
     if evaluated is None:
         activated = status.get("FirstActivatedTime")
-        since = f"activated {_ago(now, activated)}" if activated else "never activated"
+        since = f"activated {ago(now, activated)}" if activated else "never activated"
         return Verdict.FAIL, f"rule {name} has never evaluated ({since}; periodic runs every {frequency})"
     if now - evaluated > window:
         return Verdict.FAIL, (
-            f"rule {name} last evaluated {_ago(now, evaluated)}, more than {_hours(window)} "
+            f"rule {name} last evaluated {ago(now, evaluated)}, more than {hours(window)} "
             f"(twice its {frequency} frequency)"
         )
-    limit = f"limit {_hours(window)}: twice {frequency}"
-    return Verdict.PASS, f"rule {name} last evaluated {_ago(now, evaluated)} ({limit})"
+    limit = f"limit {hours(window)}: twice {frequency}"
+    return Verdict.PASS, f"rule {name} last evaluated {ago(now, evaluated)} ({limit})"
 
 
 def _periodic_frequency(rule: Mapping[str, Any]) -> str | None:
@@ -609,18 +626,3 @@ def _error_of(status: Mapping[str, Any]) -> str:
     code = status.get("LastErrorCode") or status.get("lastErrorCode") or "error"
     message = status.get("LastErrorMessage") or status.get("lastErrorMessage")
     return f"{code}: {message}" if message else str(code)
-
-
-def _time(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "an unknown time"
-
-
-def _hours(window: timedelta) -> str:
-    return f"{int(window.total_seconds() // 3600)} h"
-
-
-def _ago(now: datetime, moment: datetime) -> str:
-    minutes = max(0, int((now - moment).total_seconds() // 60))
-    if minutes < 60:
-        return f"{minutes} min ago"
-    return f"{minutes // 60} h {minutes % 60:02d} min ago"

@@ -28,9 +28,12 @@ Optional, absent from stacks older than them (then none)::
 
     "managedRules": {"<region>": {"<name>": {"ruleName": ..., "identifier": "ENCRYPTED_VOLUMES",
                                              "trigger": "change" | "periodic" | "both"}}},
-    "conformancePacks": {"<region>": ["<pack name>", ...]}
+    "conformancePacks": {"<region>": ["<pack name>", ...]},
+    "managedRuleSummary": {"functionArn": "arn:aws:lambda:<primary region>:...:function:<name>",
+                           "scheduleRuleName": ..., "scheduleExpression": "rate(6 hours)"}
 
 (in organization scope, organization managed rules and organization conformance packs).
+``managedRuleSummary`` exists exactly when the stack deploys the managed-rule summary (with managed rules).
 Keys the checks do not use are ignored; anything else that differs is reported, all problems at once.
 """
 
@@ -44,6 +47,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -105,6 +109,27 @@ class ManagedRuleOutput:
 
 MANAGED_RULE_TRIGGERS = ("change", "periodic", "both")
 
+# EventBridge User Guide, "Setting a schedule pattern for scheduled rules", rate expressions
+# (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html):
+# ``rate(value unit)``, value a positive integer, unit minute(s), hour(s) or day(s), singular exactly for 1.
+RATE_EXPRESSION = re.compile(r"^rate\((?P<value>[1-9][0-9]*) (?P<unit>minute|hour|day)(?P<plural>s?)\)$")
+RATE_UNITS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
+
+
+@dataclass(frozen=True)
+class ManagedSummaryOutput:
+    """The managed-rule summary: its function, and the EventBridge rule that runs it every ``interval``
+    (the rule's ``schedule_expression``, as the stack sets it)."""
+
+    function_arn: str
+    schedule_rule_name: str
+    schedule_expression: str
+    interval: timedelta
+
+    @property
+    def function_name(self) -> str:
+        return self.function_arn.rsplit(":", 1)[-1]
+
 
 @dataclass(frozen=True)
 class AlertPath:
@@ -148,6 +173,7 @@ class StackOutputs:
     exceptions: tuple[ResourceException, ...] = ()
     managed_rules: Mapping[str, tuple[ManagedRuleOutput, ...]] = field(default_factory=dict)
     conformance_packs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    managed_rule_summary: ManagedSummaryOutput | None = None
 
     @property
     def topic_region(self) -> str:
@@ -286,6 +312,7 @@ def parse_outputs(data: object, source: str = "stack outputs") -> StackOutputs:
         region: reader.pack_names(value, f"conformancePacks.{region}")
         for region, value in reader.optional_by_region(data, "conformancePacks", regions).items()
     }
+    managed_rule_summary = reader.managed_rule_summary(data, primary_region)
     if reader.problems:
         listed = "\n".join(f"  - {problem}" for problem in reader.problems)
         raise OutputsError(f"stack outputs from {source} are unusable:\n{listed}")
@@ -306,6 +333,7 @@ def parse_outputs(data: object, source: str = "stack outputs") -> StackOutputs:
         exceptions=exceptions,
         managed_rules=managed_rules,
         conformance_packs=conformance_packs,
+        managed_rule_summary=managed_rule_summary,
     )
 
 
@@ -415,6 +443,43 @@ class _Reader:
                 )
             )
         return tuple(rules)
+
+    def managed_rule_summary(
+        self, data: Mapping[str, object], primary_region: str
+    ) -> ManagedSummaryOutput | None:
+        """Absent when the stack has no summary (no managed rules, or a stack older than it)."""
+        if "managedRuleSummary" not in data:
+            return None
+        value = data["managedRuleSummary"]
+        path = "managedRuleSummary"
+        if not isinstance(value, dict):
+            self.problem(f"'{path}' must be an object, got {value!r}")
+            return None
+        function_arn = self.arn(value, "functionArn", "lambda", f"{path}.functionArn")
+        parts = function_arn.split(":")
+        if function_arn and (len(parts) != 7 or parts[5] != "function"):
+            self.problem(
+                f"'{path}.functionArn' must be an unqualified function ARN "
+                f"(arn:<partition>:lambda:<region>:<account>:function:<name>), got {function_arn!r}"
+            )
+        elif function_arn and primary_region and parts[3] != primary_region:
+            self.problem(
+                f"'{path}.functionArn' is not in the primary region {primary_region}: {function_arn!r}"
+            )
+        expression = self.text(value, "scheduleExpression", f"{path}.scheduleExpression")
+        rate = RATE_EXPRESSION.match(expression)
+        if expression and (rate is None or (rate["value"] == "1") == (rate["plural"] == "s")):
+            self.problem(
+                f"'{path}.scheduleExpression' must be a rate expression such as rate(6 hours) "
+                f"(rate(1 hour) for one), got {expression!r}"
+            )
+            rate = None
+        return ManagedSummaryOutput(
+            function_arn=function_arn,
+            schedule_rule_name=self.text(value, "scheduleRuleName", f"{path}.scheduleRuleName"),
+            schedule_expression=expression,
+            interval=int(rate["value"]) * RATE_UNITS[rate["unit"]] if rate else timedelta(0),
+        )
 
     def pack_names(self, value: object, path: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(name, str) and name for name in value):

@@ -323,9 +323,10 @@ class StatusAnswers:
         answer = self.answers.get(model.name)
         if answer is None:
             return None
-        # JSON protocols send the parameters as a JSON body; query protocols (CloudFormation) as a dict.
+        # JSON protocols send the parameters as a JSON body; query protocols (CloudFormation) as a dict;
+        # REST protocols' GET requests (Lambda GetFunctionConfiguration) in the URL, with an empty body.
         body = params["body"]
-        response = answer(body if isinstance(body, dict) else json.loads(body))
+        response = answer(body if isinstance(body, dict) else json.loads(body or "{}"))
         validate_parameters(response, model.output_shape)
         return AWSResponse(params["url"], 200, {}, None), response
 
