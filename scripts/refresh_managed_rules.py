@@ -12,6 +12,8 @@ writes them. This script turns those into the table's facts, refusing any text i
 - ``resourceTypes``: the page's list; ``accountLevel`` when it names none or only ``AWS::::Account``;
 - ``unavailableRegions`` from "All supported AWS regions except ...", ``onlyRegions`` from
   "Only available in ...", Region names turned into codes through botocore's endpoint data;
+- ``homeRegion``: the one Region of the aws partition a rule "Only available in" names, where the stack runs
+  it alone (see _home_region);
 - ``parameters``: name, type, required (not marked Optional), the console's default;
 - ``global`` (run in the primary Region only) and ``globalIamTypes``: see GLOBAL_ACCOUNT_RULES below.
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import gzip
 import json
 import re
@@ -58,6 +61,9 @@ GLOBAL_ACCOUNT_RULES = {
     "ROOT_ACCOUNT_MFA_ENABLED": True,
     "ROOT_ACCOUNT_HARDWARE_MFA_ENABLED": True,
     "MULTI_REGION_CLOUD_TRAIL_ENABLED": False,
+    # Membership of an organization is the account's; its page carries the same note. It evaluates no IAM
+    # type, so it needs none recorded.
+    "ACCOUNT_PART_OF_ORGANIZATIONS": False,
 }
 _ALL = re.compile(r"All supported AWS regions(?: except (?P<names>.+?))?(?: Region)?")
 _ONLY = re.compile(r"Only available in (?P<names>.+?)(?: Region)?")
@@ -77,6 +83,32 @@ def region_codes() -> dict[str, str]:
     }
 
 
+@functools.cache
+def aws_partition_regions() -> frozenset[str]:
+    """The Regions of the aws partition, where the stack's regions are, from botocore's endpoint data."""
+    endpoints = botocore.loaders.Loader().load_data("endpoints")
+    return frozenset(
+        code
+        for partition in endpoints["partitions"]
+        if partition["partition"] == "aws"
+        for code in partition["regions"]
+    )
+
+
+def _home_region(only_regions: Sequence[str]) -> str | None:
+    """The Region a rule offered in one Region of the aws partition runs in, for the whole account.
+
+    Every such rule is on a global service, whose resources Config records in one home Region (CloudFront,
+    Route 53, WAF Classic's global resources, Shield Advanced's subscription, the IAM types onboarded after
+    February 2022: Config API Reference, RecordingGroup, "Global resource types onboarded to Config recording
+    after February 2022 will only be recorded in the service's home region"), or on a service that exists in
+    that Region only (Device Farm): there, one rule covers the account, so a stack of several regions runs it
+    in that one instead of being refused (tests/infra/test_managed_rules.py pins the services).
+    """
+    in_partition = [region for region in only_regions if region in aws_partition_regions()]
+    return in_partition[0] if len(in_partition) == 1 else None
+
+
 def _codes(names: str, codes: Mapping[str, str], identifier: str) -> list[str]:
     unknown = [name for name in names.split(", ") if name not in codes]
     if unknown:
@@ -84,12 +116,13 @@ def _codes(names: str, codes: Mapping[str, str], identifier: str) -> list[str]:
     return sorted({codes[name] for name in names.split(", ")})
 
 
-def _regions(text: str, codes: Mapping[str, str], identifier: str) -> dict[str, list[str]]:
+def _regions(text: str, codes: Mapping[str, str], identifier: str) -> dict[str, list[str] | str | None]:
     if match := _ALL.fullmatch(text.strip()):
         names = match.group("names")
-        return {"unavailableRegions": _codes(names, codes, identifier) if names else []}
+        return {"unavailableRegions": _codes(names, codes, identifier) if names else [], "homeRegion": None}
     if match := _ONLY.fullmatch(text.strip()):
-        return {"unavailableRegions": [], "onlyRegions": _codes(match.group("names"), codes, identifier)}
+        only = _codes(match.group("names"), codes, identifier)
+        return {"unavailableRegions": [], "onlyRegions": only, "homeRegion": _home_region(only)}
     raise UnreadableRule(f"{identifier}: AWS Region text not understood: {text!r}")
 
 

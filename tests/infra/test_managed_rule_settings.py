@@ -157,6 +157,24 @@ def test_a_rule_only_available_in_listed_regions_is_refused_elsewhere() -> None:
     ]
 
 
+def test_a_rule_aws_offers_in_one_region_runs_there_only() -> None:
+    # cloudfront-viewer-policy-https: "Only available in US East (N. Virginia) Region", where Config records
+    # the distributions (a global resource): one rule there evaluates every one of them.
+    settings = parse(
+        [{"identifier": "CLOUDFRONT_VIEWER_POLICY_HTTPS"}], regions=["eu-west-1", "us-east-1", "eu-north-1"]
+    )
+    assert settings.managed_rules[0].regions(settings.regions, settings.primary_region) == ("us-east-1",)
+
+
+def test_a_rule_aws_offers_in_one_region_needs_that_region_configured() -> None:
+    found = problems_of([{"identifier": "DEVICEFARM_PROJECT_TAGGED"}], regions=["eu-west-1", "us-east-1"])
+    assert [p for p in found if "DEVICEFARM_PROJECT_TAGGED" in p] == [
+        "managedRules (devicefarm-project-tagged, DEVICEFARM_PROJECT_TAGGED): AWS offers it in us-west-2 "
+        f"only (per its page, via {LIST_PAGE}), where it evaluates the account's resources; add us-west-2 "
+        "to regions or drop it"
+    ]
+
+
 def test_a_global_rule_is_judged_by_the_primary_region_only() -> None:
     # IAM_ROOT_ACCESS_KEY_CHECK is unavailable in il-central-1, but runs in the primary region only.
     settings = parse([{"identifier": "IAM_ROOT_ACCESS_KEY_CHECK"}], regions=["us-east-1", "il-central-1"])
