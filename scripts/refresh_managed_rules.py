@@ -15,7 +15,8 @@ writes them. This script turns those into the table's facts, refusing any text i
 - ``homeRegion``: the one Region of the aws partition a rule "Only available in" names, where the stack runs
   it alone (see _home_region);
 - ``parameters``: name, type, required (not marked Optional), the console's default;
-- ``global`` (run in the primary Region only) and ``globalIamTypes``: see GLOBAL_ACCOUNT_RULES below.
+- ``global`` (run in the primary Region only): a rule on the global IAM types, or one of
+  GLOBAL_ACCOUNT_RULES below; ``globalIamTypes``: its page names only global IAM types;
 
     python -m scripts.refresh_managed_rules > components/data/managed_rules.json
 """
@@ -50,21 +51,22 @@ TRIGGERS = {
 }
 PARAMETER_TYPES = ("String", "CSV", "int", "double", "boolean", "StringMap")
 # Rules on an account-level resource that exists once per account, not per Region, so the stack runs them in
-# the primary Region only. Each page says so: the IAM and root-user ones carry the guide's note on global
-# IAM resource types ("you should only deploy periodic rules that report compliance on a global IAM
-# resource type to one of the supported Regions"); a multi-Region trail is one trail for every Region.
-# Value: whether the rule reports on the global IAM resource types. Every other account-level rule runs in
-# each Region: the settings it checks (EBS encryption by default, GuardDuty, Security Hub ...) are regional.
-GLOBAL_ACCOUNT_RULES = {
-    "IAM_PASSWORD_POLICY": True,
-    "IAM_ROOT_ACCESS_KEY_CHECK": True,
-    "ROOT_ACCOUNT_MFA_ENABLED": True,
-    "ROOT_ACCOUNT_HARDWARE_MFA_ENABLED": True,
-    "MULTI_REGION_CLOUD_TRAIL_ENABLED": False,
-    # Membership of an organization is the account's; its page carries the same note. It evaluates no IAM
-    # type, so it needs none recorded.
-    "ACCOUNT_PART_OF_ORGANIZATIONS": False,
-}
+# the primary Region only. Each page says so: the IAM and root-user ones and account-part-of-organizations
+# carry the guide's note on global IAM resource types ("you should only deploy periodic rules that report
+# compliance on a global IAM resource type to one of the supported Regions"); a multi-Region trail is one
+# trail for every Region. None of them evaluates a recorded IAM item (the password policy and the root user
+# are no resource type Config records), so none needs the global IAM types recorded: their pages offer the
+# root-user rules in Regions where Config cannot record those types (root-account-mfa-enabled in Europe
+# (Zurich), iam-root-access-key-check in Asia Pacific (Hyderabad)). Every other account-level rule runs in
+# each Region: most settings it checks (EBS encryption by default, GuardDuty, Security Hub ...) are regional.
+GLOBAL_ACCOUNT_RULES = (
+    "ACCOUNT_PART_OF_ORGANIZATIONS",
+    "IAM_PASSWORD_POLICY",
+    "IAM_ROOT_ACCESS_KEY_CHECK",
+    "MULTI_REGION_CLOUD_TRAIL_ENABLED",
+    "ROOT_ACCOUNT_HARDWARE_MFA_ENABLED",
+    "ROOT_ACCOUNT_MFA_ENABLED",
+)
 _ALL = re.compile(r"All supported AWS regions(?: except (?P<names>.+?))?(?: Region)?")
 _ONLY = re.compile(r"Only available in (?P<names>.+?)(?: Region)?")
 
@@ -158,9 +160,9 @@ def table_entry(identifier: str, page: Mapping[str, Any], codes: Mapping[str, st
         "resourceTypes": resource_types,
         "accountLevel": account_level,
         # A rule on the global IAM types evaluates what the primary Region records (catalog.py records them
-        # there only), so it runs there; so do the account-wide rules above.
+        # there only), so it runs there; so do the account-wide rules above, which need none recorded.
         "global": on_global_iam_types or identifier in GLOBAL_ACCOUNT_RULES,
-        "globalIamTypes": on_global_iam_types or GLOBAL_ACCOUNT_RULES.get(identifier, False),
+        "globalIamTypes": on_global_iam_types,
         "parameters": _parameters(page["Parameters"], identifier),
         **_regions(page["AWS Region"], codes, identifier),
     }

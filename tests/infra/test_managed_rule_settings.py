@@ -184,9 +184,18 @@ def test_a_global_rule_is_judged_by_the_primary_region_only() -> None:
 @pytest.mark.parametrize(
     "primary", sorted(REGIONS_WITHOUT_GLOBAL_IAM_RECORDING & {"eu-central-2", "ap-south-2"})
 )
-def test_a_global_rule_needs_a_primary_region_where_config_records_global_iam_types(primary: str) -> None:
-    found = problems_of([{"identifier": "IAM_PASSWORD_POLICY"}], regions=[primary, "us-east-1"])
+def test_a_rule_on_global_iam_types_needs_a_primary_region_where_config_records_them(primary: str) -> None:
+    found = problems_of([{"identifier": "IAM_USER_NO_POLICIES_CHECK"}], regions=[primary, "us-east-1"])
     assert [p for p in found if f"primaryRegion {primary} is a Region where Config cannot record" in p], found
+
+
+@pytest.mark.parametrize("identifier", ["IAM_PASSWORD_POLICY", "ROOT_ACCOUNT_MFA_ENABLED"])
+def test_account_level_iam_rules_are_judged_by_their_pages_regions_alone(identifier: str) -> None:
+    # The password policy and the root user are no recorded resource type: these rules read IAM itself. Their
+    # pages offer them where Config cannot record the global IAM types: iam-password-policy "All supported
+    # AWS regions", root-account-mfa-enabled every Region but those it names, Europe (Zurich) not among them.
+    settings = parse([{"identifier": identifier}], regions=["eu-central-2", "us-east-1"])
+    assert settings.managed_rules[0].regions(settings.regions, settings.primary_region) == ("eu-central-2",)
 
 
 def test_every_region_aws_lists_without_global_iam_recording_is_refused_as_primary() -> None:

@@ -74,10 +74,8 @@ def test_global_rules_are_those_on_global_iam_types_and_the_listed_account_wide_
     }
     assert {"ACCESS_KEYS_ROTATED", "IAM_USER_NO_POLICIES_CHECK", "IAM_POLICY_IN_USE"} <= on_iam_types
     assert {r.identifier for r in RULES if r.is_global} == on_iam_types | set(GLOBAL_ACCOUNT_RULES)
-    account_iam = {"IAM_PASSWORD_POLICY", "IAM_ROOT_ACCESS_KEY_CHECK", "ROOT_ACCOUNT_MFA_ENABLED"}
-    assert {r.identifier for r in RULES if r.on_global_iam_types} == on_iam_types | account_iam | {
-        "ROOT_ACCOUNT_HARDWARE_MFA_ENABLED"
-    }
+    # The account-level IAM and root-user rules read IAM itself, no recorded IAM item.
+    assert {r.identifier for r in RULES if r.on_global_iam_types} == on_iam_types
     # Account-level settings that are regional run in every region.
     for regional in ("EC2_EBS_ENCRYPTION_BY_DEFAULT", "GUARDDUTY_ENABLED_CENTRALIZED", "SECURITYHUB_ENABLED"):
         assert MANAGED_RULES[regional].is_account_level and not MANAGED_RULES[regional].is_global

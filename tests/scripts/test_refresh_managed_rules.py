@@ -122,7 +122,7 @@ def test_account_level_rules_run_everywhere_unless_listed_as_account_wide() -> N
     regional = table_entry("DEMO_ACCOUNT_CHECK", page(**{"Resource Types": "AWS::::Account"}), CODES)
     assert (regional["accountLevel"], regional["global"]) == (True, False)
     password = table_entry("IAM_PASSWORD_POLICY", {**page(), "Resource Types": ""}, CODES)
-    assert (password["accountLevel"], password["global"], password["globalIamTypes"]) == (True, True, True)
+    assert (password["accountLevel"], password["global"], password["globalIamTypes"]) == (True, True, False)
     trail = table_entry("MULTI_REGION_CLOUD_TRAIL_ENABLED", {**page(), "Resource Types": ""}, CODES)
     assert (trail["global"], trail["globalIamTypes"]) == (True, False)
     # Membership of an organization is the account's, not a Region's; its page carries the guide's note on
