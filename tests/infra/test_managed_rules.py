@@ -151,6 +151,8 @@ def test_no_change_triggered_rule_is_scoped_to_the_account_pseudo_type() -> None
     # A change-triggered rule is scoped to its types (managed_rule_deployment.py); AWS::::Account is no type
     # Config records, so such a scope would never be triggered.
     assert not [r.identifier for r in RULES if r.is_change_triggered and ACCOUNT in r.resource_types]
+    # Config API Reference, Scope: ComplianceResourceTypes holds at most 100 types (botocore's model too).
+    assert max(len(r.resource_types) for r in RULES if r.is_change_triggered) <= 100
 
 
 def test_nearest_identifier_suggests_the_rule_meant() -> None:
