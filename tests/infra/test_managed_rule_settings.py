@@ -10,6 +10,7 @@ import pytest
 from components.catalog import recorded_types_in_region
 from components.managed_rule_settings import REGIONS_WITHOUT_GLOBAL_IAM_RECORDING, ManagedRuleSetting
 from components.settings import KNOWN_KEYS, Settings, SettingsError, parse_settings, settings_warnings
+from scripts.refresh_managed_rules import aws_partition_regions
 
 VALID = {"environmentSuffix": "dev", "resourceTags": '["Owner=platform"]'}
 
@@ -207,6 +208,22 @@ def test_every_region_aws_lists_without_global_iam_recording_is_refused_as_prima
     assert aws_list | {"me-central-1"} <= REGIONS_WITHOUT_GLOBAL_IAM_RECORDING
     # Regions where Config was available before February 2022 stay allowed.
     assert not {"us-east-1", "eu-west-1", "me-south-1"} & REGIONS_WITHOUT_GLOBAL_IAM_RECORDING
+
+
+# The commercial Regions opened before February 2022, where Config records the global IAM types.
+REGIONS_OPENED_BEFORE_FEBRUARY_2022 = {
+    *("us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1", "af-south-1"),
+    *("eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-north-1", "me-south-1"),
+    *("ap-east-1", "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3"),
+    *("ap-southeast-1", "ap-southeast-2", "ap-southeast-3"),
+}
+
+
+def test_every_region_botocore_knows_is_judged_for_global_iam_recording() -> None:
+    # A Region opened later (a botocore update brings it) cannot record them either: it must join the set,
+    # or it would pass as a primary region unrefused.
+    opened_since = aws_partition_regions() - REGIONS_OPENED_BEFORE_FEBRUARY_2022
+    assert opened_since == REGIONS_WITHOUT_GLOBAL_IAM_RECORDING
 
 
 def test_a_rule_not_on_global_iam_types_does_not_care_where_they_are_recorded() -> None:
