@@ -91,6 +91,11 @@ def test_a_rule_aws_offers_in_one_region_is_deployed_there_only() -> None:
     assert names_by_region(deployment) == {"us-east-1": {"managed-dev--us-east-1-https"}}
     (rule,) = managed(deployment)
     assert rule.inputs["scope"] == {"complianceResourceTypes": ["AWS::CloudFront::Distribution"]}
+    # Its type is recorded where it runs, and nowhere else.
+    for region in regions:
+        recorder = one_in_region(deployment, "aws:cfg/recorder:Recorder", region)
+        recorded = recorder.inputs["recordingGroup"]["resourceTypes"]
+        assert ("AWS::CloudFront::Distribution" in recorded) == (region == "us-east-1"), region
 
 
 def test_a_rule_is_aws_owned_with_its_parameters_scope_and_trigger(account: Deployment) -> None:

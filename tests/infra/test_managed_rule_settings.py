@@ -289,7 +289,7 @@ def test_only_types_config_can_record_are_recorded() -> None:
     account, log_groups, versioning = settings.managed_rules
     assert (account.recorded_types, log_groups.recorded_types) == ((), ())
     assert versioning.recorded_types == ("AWS::S3::Bucket",)
-    recorded = recorded_types_in_region(settings, is_primary=True)
+    recorded = recorded_types_in_region(settings, settings.primary_region)
     assert "AWS::S3::Bucket" in recorded
     assert not {"AWS::::Account", "AWS::Logs::LogGroup"} & set(recorded)
     # Periodic rules on unrecorded types evaluate through the services' APIs: no warning.
