@@ -100,12 +100,13 @@ def aws_partition_regions() -> frozenset[str]:
 def _home_region(only_regions: Sequence[str]) -> str | None:
     """The Region a rule offered in one Region of the aws partition runs in, for the whole account.
 
-    Every such rule is on a global service, whose resources Config records in one home Region (CloudFront,
-    Route 53, WAF Classic's global resources, Shield Advanced's subscription, the IAM types onboarded after
-    February 2022: Config API Reference, RecordingGroup, "Global resource types onboarded to Config recording
-    after February 2022 will only be recorded in the service's home region"), or on a service that exists in
-    that Region only (Device Farm): there, one rule covers the account, so a stack of several regions runs it
-    in that one instead of being refused (tests/infra/test_managed_rules.py pins the services).
+    Every such rule is on a global service, whose resources are not tied to a Region and are evaluated in its
+    home Region (CloudFront, Route 53, WAF Classic's global resources, Shield Advanced's subscription; for the
+    IAM types onboarded after February 2022 the Config API Reference, RecordingGroup, says so: "Global
+    resource types onboarded to Config recording after February 2022 will only be recorded in the service's
+    home region"), or on a service that exists in that Region only (Device Farm): there, one rule covers the
+    account, so a stack of several regions runs it in that one instead of being refused
+    (tests/infra/test_managed_rules.py pins the services).
     """
     in_partition = [region for region in only_regions if region in aws_partition_regions()]
     return in_partition[0] if len(in_partition) == 1 else None
