@@ -226,17 +226,18 @@ def recorded_resource_types() -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for check in CHECKS for t in check.resource_types))
 
 
-def recorded_types_in_region(settings: Settings, is_primary: bool) -> tuple[str, ...]:
-    """The explicit resource types a recorder records in one region (not with recordAllResourceTypes):
-    the checks' types, the extra ones, and those of the managed rules that run in the region."""
+def recorded_types_in_region(settings: Settings, region: str) -> tuple[str, ...]:
+    """The explicit resource types a recorder records in one of the stack's regions (not with
+    recordAllResourceTypes): the checks' types, the extra ones, and those of the managed rules that run in
+    the region."""
     managed_types = {
         resource_type
         for rule in settings.managed_rules
-        if is_primary or not rule.rule.is_global
+        if region in rule.regions(settings.regions, settings.primary_region)
         for resource_type in rule.recorded_types
     }
     resource_types = {*recorded_resource_types(), *settings.extra_resource_types, *managed_types}
-    if is_primary:
+    if region == settings.primary_region:
         resource_types |= set(GLOBAL_RESOURCE_TYPES)
     else:
         # Extra global types too are recorded once, in the primary region.

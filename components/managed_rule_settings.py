@@ -91,8 +91,13 @@ class ManagedRuleSetting:
         return tuple(t for t in self.scope_types if t in recordable_resource_types())
 
     def regions(self, regions: Sequence[str], primary_region: str) -> tuple[str, ...]:
-        """Where the rule runs: only the primary region for a rule on a global or account-level resource."""
-        return (primary_region,) if self.rule.is_global else tuple(regions)
+        """Where the rule runs: only the primary region for a rule on a global or account-level resource,
+        only its home Region for a rule AWS offers there alone (when that is one of ``regions``)."""
+        if self.rule.is_global:
+            return (primary_region,)
+        if self.rule.home_region is not None:
+            return (self.rule.home_region,) if self.rule.home_region in regions else ()
+        return tuple(regions)
 
     def input_parameters(self) -> str | None:
         return json.dumps(dict(self.parameters), sort_keys=True) if self.parameters else None
@@ -303,6 +308,12 @@ def _placement_problems(
     where = f"{SETTING} ({rule.name}, {rule.identifier})"
     problems = []
     runs_in = rule.regions(regions, primary_region)
+    home = rule.rule.home_region
+    if home is not None and home not in regions:
+        problems.append(
+            f"{where}: AWS offers it in {home} only (per its page, via {LIST_PAGE}), where it evaluates the "
+            f"account's resources; add {home} to regions or drop it"
+        )
     unavailable = [region for region in runs_in if not rule.rule.is_available_in(region)]
     if unavailable:
         problems.append(

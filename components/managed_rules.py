@@ -57,6 +57,9 @@ class ManagedRule:
     unavailable_regions: frozenset[str]
     # "Only available in ...": those Regions; None when the page names the Regions it is not in.
     only_regions: frozenset[str] | None
+    # "Only available in" one Region of the aws partition: a global (or one-Region) service's rule, which
+    # runs there alone and covers the account (scripts/refresh_managed_rules.py, _home_region).
+    home_region: str | None
 
     @property
     def is_periodic(self) -> bool:
@@ -94,6 +97,7 @@ def _rule(entry: Mapping[str, Any]) -> ManagedRule:
         ),
         unavailable_regions=frozenset(entry["unavailableRegions"]),
         only_regions=frozenset(entry["onlyRegions"]) if "onlyRegions" in entry else None,
+        home_region=entry["homeRegion"],
     )
 
 

@@ -26,6 +26,7 @@ function; the finished template wraps every string holding a placeholder in ``Fn
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import pulumi
@@ -158,6 +159,11 @@ def member_regional_template(settings: Settings, manage_member_recorders: bool) 
     conditions: dict[str, Any] = {}
     if manage_member_recorders:
         conditions[IS_PRIMARY_REGION] = {"Fn::Equals": [{"Ref": "AWS::Region"}, settings.primary_region]}
+        if not settings.record_all_resource_types:
+            conditions |= {
+                _is_region(region): {"Fn::Equals": [{"Ref": "AWS::Region"}, region]}
+                for region in _recorded_types_apart(settings)[1]
+            }
         resources |= _recording(settings)
     resources |= _forwarding(settings)
     template: Template = {
@@ -322,18 +328,40 @@ def _recording_group(settings: Settings) -> dict[str, Any]:
             "IncludeGlobalResourceTypes": {"Fn::If": [IS_PRIMARY_REGION, True, False]},
             "RecordingStrategy": {"UseOnly": "ALL_SUPPORTED_RESOURCE_TYPES"},
         }
+    shared, apart = _recorded_types_apart(settings)
+    others: Any = shared
+    for region, own in sorted(apart.items()):
+        others = {"Fn::If": [_is_region(region), own, others]}
     return {
         "AllSupported": False,
         "IncludeGlobalResourceTypes": False,
         "ResourceTypes": {
             "Fn::If": [
                 IS_PRIMARY_REGION,
-                list(recorded_types_in_region(settings, is_primary=True)),
-                list(recorded_types_in_region(settings, is_primary=False)),
+                list(recorded_types_in_region(settings, settings.primary_region)),
+                others,
             ]
         },
         "RecordingStrategy": {"UseOnly": "INCLUSION_BY_RESOURCE_TYPES"},
     }
+
+
+def _recorded_types_apart(settings: Settings) -> tuple[list[str], dict[str, list[str]]]:
+    """The types most regions but the primary record, and the regions that record others: where a managed
+    rule runs in one region alone (components/managed_rule_settings.py), its types are recorded there."""
+    others = {
+        region: list(recorded_types_in_region(settings, region))
+        for region in settings.regions
+        if region != settings.primary_region
+    }
+    counts = Counter(tuple(types) for types in others.values())
+    shared = list(counts.most_common(1)[0][0]) if counts else []
+    return shared, {region: types for region, types in others.items() if types != shared}
+
+
+def _is_region(region: str) -> str:
+    """The name of the condition that holds in ``region`` (names are alphanumeric): IsUsEast1."""
+    return "Is" + "".join(part.capitalize() for part in region.split("-"))
 
 
 def _forwarding(settings: Settings) -> dict[str, Any]:

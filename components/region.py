@@ -57,11 +57,11 @@ class DeployedCheck:
     function_arn: pulumi.Output[str]
 
 
-def recording_group(settings: Settings, is_primary: bool) -> aws.cfg.RecorderRecordingGroupArgs:
+def recording_group(settings: Settings, region: str) -> aws.cfg.RecorderRecordingGroupArgs:
     if settings.record_all_resource_types:
         return aws.cfg.RecorderRecordingGroupArgs(
             all_supported=True,
-            include_global_resource_types=is_primary,
+            include_global_resource_types=region == settings.primary_region,
             recording_strategies=[
                 aws.cfg.RecorderRecordingGroupRecordingStrategyArgs(use_only="ALL_SUPPORTED_RESOURCE_TYPES")
             ],
@@ -69,7 +69,7 @@ def recording_group(settings: Settings, is_primary: bool) -> aws.cfg.RecorderRec
     return aws.cfg.RecorderRecordingGroupArgs(
         all_supported=False,
         include_global_resource_types=False,
-        resource_types=list(recorded_types_in_region(settings, is_primary)),
+        resource_types=list(recorded_types_in_region(settings, region)),
         recording_strategies=[
             aws.cfg.RecorderRecordingGroupRecordingStrategyArgs(use_only="INCLUSION_BY_RESOURCE_TYPES")
         ],
@@ -137,7 +137,7 @@ class RegionalCompliance(pulumi.ComponentResource):
             f"{name}-recorder",
             name=naming.recorder(suffix, args.region),
             role_arn=hub.config_role.arn,
-            recording_group=recording_group(settings, is_primary=args.region == settings.primary_region),
+            recording_group=recording_group(settings, args.region),
             recording_mode=aws.cfg.RecorderRecordingModeArgs(
                 recording_frequency=settings.recording_frequency
             ),

@@ -12,8 +12,11 @@ writes them. This script turns those into the table's facts, refusing any text i
 - ``resourceTypes``: the page's list; ``accountLevel`` when it names none or only ``AWS::::Account``;
 - ``unavailableRegions`` from "All supported AWS regions except ...", ``onlyRegions`` from
   "Only available in ...", Region names turned into codes through botocore's endpoint data;
+- ``homeRegion``: the one Region of the aws partition a rule "Only available in" names, where the stack runs
+  it alone (see _home_region);
 - ``parameters``: name, type, required (not marked Optional), the console's default;
-- ``global`` (run in the primary Region only) and ``globalIamTypes``: see GLOBAL_ACCOUNT_RULES below.
+- ``global`` (run in the primary Region only): a rule on the global IAM types, or one of
+  GLOBAL_ACCOUNT_RULES below; ``globalIamTypes``: its page names only global IAM types;
 
     python -m scripts.refresh_managed_rules > components/data/managed_rules.json
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import gzip
 import json
 import re
@@ -47,18 +51,22 @@ TRIGGERS = {
 }
 PARAMETER_TYPES = ("String", "CSV", "int", "double", "boolean", "StringMap")
 # Rules on an account-level resource that exists once per account, not per Region, so the stack runs them in
-# the primary Region only. Each page says so: the IAM and root-user ones carry the guide's note on global
-# IAM resource types ("you should only deploy periodic rules that report compliance on a global IAM
-# resource type to one of the supported Regions"); a multi-Region trail is one trail for every Region.
-# Value: whether the rule reports on the global IAM resource types. Every other account-level rule runs in
-# each Region: the settings it checks (EBS encryption by default, GuardDuty, Security Hub ...) are regional.
-GLOBAL_ACCOUNT_RULES = {
-    "IAM_PASSWORD_POLICY": True,
-    "IAM_ROOT_ACCESS_KEY_CHECK": True,
-    "ROOT_ACCOUNT_MFA_ENABLED": True,
-    "ROOT_ACCOUNT_HARDWARE_MFA_ENABLED": True,
-    "MULTI_REGION_CLOUD_TRAIL_ENABLED": False,
-}
+# the primary Region only. Each page says so: the IAM and root-user ones and account-part-of-organizations
+# carry the guide's note on global IAM resource types ("you should only deploy periodic rules that report
+# compliance on a global IAM resource type to one of the supported Regions"); a multi-Region trail is one
+# trail for every Region. None of them evaluates a recorded IAM item (the password policy and the root user
+# are no resource type Config records), so none needs the global IAM types recorded: their pages offer the
+# root-user rules in Regions where Config cannot record those types (root-account-mfa-enabled in Europe
+# (Zurich), iam-root-access-key-check in Asia Pacific (Hyderabad)). Every other account-level rule runs in
+# each Region: most settings it checks (EBS encryption by default, GuardDuty, Security Hub ...) are regional.
+GLOBAL_ACCOUNT_RULES = (
+    "ACCOUNT_PART_OF_ORGANIZATIONS",
+    "IAM_PASSWORD_POLICY",
+    "IAM_ROOT_ACCESS_KEY_CHECK",
+    "MULTI_REGION_CLOUD_TRAIL_ENABLED",
+    "ROOT_ACCOUNT_HARDWARE_MFA_ENABLED",
+    "ROOT_ACCOUNT_MFA_ENABLED",
+)
 _ALL = re.compile(r"All supported AWS regions(?: except (?P<names>.+?))?(?: Region)?")
 _ONLY = re.compile(r"Only available in (?P<names>.+?)(?: Region)?")
 
@@ -77,6 +85,33 @@ def region_codes() -> dict[str, str]:
     }
 
 
+@functools.cache
+def aws_partition_regions() -> frozenset[str]:
+    """The Regions of the aws partition, where the stack's regions are, from botocore's endpoint data."""
+    endpoints = botocore.loaders.Loader().load_data("endpoints")
+    return frozenset(
+        code
+        for partition in endpoints["partitions"]
+        if partition["partition"] == "aws"
+        for code in partition["regions"]
+    )
+
+
+def _home_region(only_regions: Sequence[str]) -> str | None:
+    """The Region a rule offered in one Region of the aws partition runs in, for the whole account.
+
+    Every such rule is on a global service, whose resources are not tied to a Region and are evaluated in its
+    home Region (CloudFront, Route 53, WAF Classic's global resources, Shield Advanced's subscription; for the
+    IAM types onboarded after February 2022 the Config API Reference, RecordingGroup, says so: "Global
+    resource types onboarded to Config recording after February 2022 will only be recorded in the service's
+    home region"), or on a service that exists in that Region only (Device Farm): there, one rule covers the
+    account, so a stack of several regions runs it in that one instead of being refused
+    (tests/infra/test_managed_rules.py pins the services).
+    """
+    in_partition = [region for region in only_regions if region in aws_partition_regions()]
+    return in_partition[0] if len(in_partition) == 1 else None
+
+
 def _codes(names: str, codes: Mapping[str, str], identifier: str) -> list[str]:
     unknown = [name for name in names.split(", ") if name not in codes]
     if unknown:
@@ -84,12 +119,13 @@ def _codes(names: str, codes: Mapping[str, str], identifier: str) -> list[str]:
     return sorted({codes[name] for name in names.split(", ")})
 
 
-def _regions(text: str, codes: Mapping[str, str], identifier: str) -> dict[str, list[str]]:
+def _regions(text: str, codes: Mapping[str, str], identifier: str) -> dict[str, list[str] | str | None]:
     if match := _ALL.fullmatch(text.strip()):
         names = match.group("names")
-        return {"unavailableRegions": _codes(names, codes, identifier) if names else []}
+        return {"unavailableRegions": _codes(names, codes, identifier) if names else [], "homeRegion": None}
     if match := _ONLY.fullmatch(text.strip()):
-        return {"unavailableRegions": [], "onlyRegions": _codes(match.group("names"), codes, identifier)}
+        only = _codes(match.group("names"), codes, identifier)
+        return {"unavailableRegions": [], "onlyRegions": only, "homeRegion": _home_region(only)}
     raise UnreadableRule(f"{identifier}: AWS Region text not understood: {text!r}")
 
 
@@ -125,9 +161,9 @@ def table_entry(identifier: str, page: Mapping[str, Any], codes: Mapping[str, st
         "resourceTypes": resource_types,
         "accountLevel": account_level,
         # A rule on the global IAM types evaluates what the primary Region records (catalog.py records them
-        # there only), so it runs there; so do the account-wide rules above.
+        # there only), so it runs there; so do the account-wide rules above, which need none recorded.
         "global": on_global_iam_types or identifier in GLOBAL_ACCOUNT_RULES,
-        "globalIamTypes": on_global_iam_types or GLOBAL_ACCOUNT_RULES.get(identifier, False),
+        "globalIamTypes": on_global_iam_types,
         "parameters": _parameters(page["Parameters"], identifier),
         **_regions(page["AWS Region"], codes, identifier),
     }

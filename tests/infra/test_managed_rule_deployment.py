@@ -83,6 +83,21 @@ def test_regional_rules_run_in_every_region_and_the_global_one_in_the_primary_on
     assert names_by_region(account) == expected
 
 
+def test_a_rule_aws_offers_in_one_region_is_deployed_there_only() -> None:
+    # Primary us-west-2; CloudFront's rules are "Only available in US East (N. Virginia) Region".
+    regions = ["us-west-2", "us-east-1", "eu-west-1"]
+    rules = [{"identifier": "CLOUDFRONT_VIEWER_POLICY_HTTPS", "name": "https"}]
+    deployment = run_program({**DEV_CONFIG, "regions": regions, "managedRules": rules})
+    assert names_by_region(deployment) == {"us-east-1": {"managed-dev--us-east-1-https"}}
+    (rule,) = managed(deployment)
+    assert rule.inputs["scope"] == {"complianceResourceTypes": ["AWS::CloudFront::Distribution"]}
+    # Its type is recorded where it runs, and nowhere else.
+    for region in regions:
+        recorder = one_in_region(deployment, "aws:cfg/recorder:Recorder", region)
+        recorded = recorder.inputs["recordingGroup"]["resourceTypes"]
+        assert ("AWS::CloudFront::Distribution" in recorded) == (region == "us-east-1"), region
+
+
 def test_a_rule_is_aws_owned_with_its_parameters_scope_and_trigger(account: Deployment) -> None:
     by_name = {rule.inputs["name"]: rule for rule in managed(account)}
     volumes = by_name["managed-dev--us-west-2-encrypted-volumes"]

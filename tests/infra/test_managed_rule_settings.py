@@ -10,6 +10,7 @@ import pytest
 from components.catalog import recorded_types_in_region
 from components.managed_rule_settings import REGIONS_WITHOUT_GLOBAL_IAM_RECORDING, ManagedRuleSetting
 from components.settings import KNOWN_KEYS, Settings, SettingsError, parse_settings, settings_warnings
+from scripts.refresh_managed_rules import aws_partition_regions
 
 VALID = {"environmentSuffix": "dev", "resourceTags": '["Owner=platform"]'}
 
@@ -157,6 +158,24 @@ def test_a_rule_only_available_in_listed_regions_is_refused_elsewhere() -> None:
     ]
 
 
+def test_a_rule_aws_offers_in_one_region_runs_there_only() -> None:
+    # cloudfront-viewer-policy-https: "Only available in US East (N. Virginia) Region", where Config records
+    # the distributions (a global resource): one rule there evaluates every one of them.
+    settings = parse(
+        [{"identifier": "CLOUDFRONT_VIEWER_POLICY_HTTPS"}], regions=["eu-west-1", "us-east-1", "eu-north-1"]
+    )
+    assert settings.managed_rules[0].regions(settings.regions, settings.primary_region) == ("us-east-1",)
+
+
+def test_a_rule_aws_offers_in_one_region_needs_that_region_configured() -> None:
+    found = problems_of([{"identifier": "DEVICEFARM_PROJECT_TAGGED"}], regions=["eu-west-1", "us-east-1"])
+    assert [p for p in found if "DEVICEFARM_PROJECT_TAGGED" in p] == [
+        "managedRules (devicefarm-project-tagged, DEVICEFARM_PROJECT_TAGGED): AWS offers it in us-west-2 "
+        f"only (per its page, via {LIST_PAGE}), where it evaluates the account's resources; add us-west-2 "
+        "to regions or drop it"
+    ]
+
+
 def test_a_global_rule_is_judged_by_the_primary_region_only() -> None:
     # IAM_ROOT_ACCESS_KEY_CHECK is unavailable in il-central-1, but runs in the primary region only.
     settings = parse([{"identifier": "IAM_ROOT_ACCESS_KEY_CHECK"}], regions=["us-east-1", "il-central-1"])
@@ -166,9 +185,18 @@ def test_a_global_rule_is_judged_by_the_primary_region_only() -> None:
 @pytest.mark.parametrize(
     "primary", sorted(REGIONS_WITHOUT_GLOBAL_IAM_RECORDING & {"eu-central-2", "ap-south-2"})
 )
-def test_a_global_rule_needs_a_primary_region_where_config_records_global_iam_types(primary: str) -> None:
-    found = problems_of([{"identifier": "IAM_PASSWORD_POLICY"}], regions=[primary, "us-east-1"])
+def test_a_rule_on_global_iam_types_needs_a_primary_region_where_config_records_them(primary: str) -> None:
+    found = problems_of([{"identifier": "IAM_USER_NO_POLICIES_CHECK"}], regions=[primary, "us-east-1"])
     assert [p for p in found if f"primaryRegion {primary} is a Region where Config cannot record" in p], found
+
+
+@pytest.mark.parametrize("identifier", ["IAM_PASSWORD_POLICY", "ROOT_ACCOUNT_MFA_ENABLED"])
+def test_account_level_iam_rules_are_judged_by_their_pages_regions_alone(identifier: str) -> None:
+    # The password policy and the root user are no recorded resource type: these rules read IAM itself. Their
+    # pages offer them where Config cannot record the global IAM types: iam-password-policy "All supported
+    # AWS regions", root-account-mfa-enabled every Region but those it names, Europe (Zurich) not among them.
+    settings = parse([{"identifier": identifier}], regions=["eu-central-2", "us-east-1"])
+    assert settings.managed_rules[0].regions(settings.regions, settings.primary_region) == ("eu-central-2",)
 
 
 def test_every_region_aws_lists_without_global_iam_recording_is_refused_as_primary() -> None:
@@ -180,6 +208,22 @@ def test_every_region_aws_lists_without_global_iam_recording_is_refused_as_prima
     assert aws_list | {"me-central-1"} <= REGIONS_WITHOUT_GLOBAL_IAM_RECORDING
     # Regions where Config was available before February 2022 stay allowed.
     assert not {"us-east-1", "eu-west-1", "me-south-1"} & REGIONS_WITHOUT_GLOBAL_IAM_RECORDING
+
+
+# The commercial Regions opened before February 2022, where Config records the global IAM types.
+REGIONS_OPENED_BEFORE_FEBRUARY_2022 = {
+    *("us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1", "af-south-1"),
+    *("eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-north-1", "me-south-1"),
+    *("ap-east-1", "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3"),
+    *("ap-southeast-1", "ap-southeast-2", "ap-southeast-3"),
+}
+
+
+def test_every_region_botocore_knows_is_judged_for_global_iam_recording() -> None:
+    # A Region opened later (a botocore update brings it) cannot record them either: it must join the set,
+    # or it would pass as a primary region unrefused.
+    opened_since = aws_partition_regions() - REGIONS_OPENED_BEFORE_FEBRUARY_2022
+    assert opened_since == REGIONS_WITHOUT_GLOBAL_IAM_RECORDING
 
 
 def test_a_rule_not_on_global_iam_types_does_not_care_where_they_are_recorded() -> None:
@@ -245,7 +289,7 @@ def test_only_types_config_can_record_are_recorded() -> None:
     account, log_groups, versioning = settings.managed_rules
     assert (account.recorded_types, log_groups.recorded_types) == ((), ())
     assert versioning.recorded_types == ("AWS::S3::Bucket",)
-    recorded = recorded_types_in_region(settings, is_primary=True)
+    recorded = recorded_types_in_region(settings, settings.primary_region)
     assert "AWS::S3::Bucket" in recorded
     assert not {"AWS::::Account", "AWS::Logs::LogGroup"} & set(recorded)
     # Periodic rules on unrecorded types evaluate through the services' APIs: no warning.

@@ -74,10 +74,8 @@ def test_global_rules_are_those_on_global_iam_types_and_the_listed_account_wide_
     }
     assert {"ACCESS_KEYS_ROTATED", "IAM_USER_NO_POLICIES_CHECK", "IAM_POLICY_IN_USE"} <= on_iam_types
     assert {r.identifier for r in RULES if r.is_global} == on_iam_types | set(GLOBAL_ACCOUNT_RULES)
-    account_iam = {"IAM_PASSWORD_POLICY", "IAM_ROOT_ACCESS_KEY_CHECK", "ROOT_ACCOUNT_MFA_ENABLED"}
-    assert {r.identifier for r in RULES if r.on_global_iam_types} == on_iam_types | account_iam | {
-        "ROOT_ACCOUNT_HARDWARE_MFA_ENABLED"
-    }
+    # The account-level IAM and root-user rules read IAM itself, no recorded IAM item.
+    assert {r.identifier for r in RULES if r.on_global_iam_types} == on_iam_types
     # Account-level settings that are regional run in every region.
     for regional in ("EC2_EBS_ENCRYPTION_BY_DEFAULT", "GUARDDUTY_ENABLED_CENTRALIZED", "SECURITYHUB_ENABLED"):
         assert MANAGED_RULES[regional].is_account_level and not MANAGED_RULES[regional].is_global
@@ -119,6 +117,42 @@ def test_availability_follows_the_page_form() -> None:
     flow = MANAGED_RULES["APPFLOW_FLOW_TAGGED"]
     assert flow.only_regions is not None and "eu-north-1" not in flow.only_regions
     assert flow.is_available_in("eu-west-1") and not flow.is_available_in("eu-north-1")
+
+
+# Services whose resources are global, recorded and evaluated in one home Region (the Config API Reference,
+# RecordingGroup: global resource types onboarded after February 2022 are recorded only in the service's
+# home Region), or that exist in one Region only (Device Farm, us-west-2).
+HOME_REGION_SERVICES = {
+    "CloudFront",
+    "DeviceFarm",
+    "IAM",
+    "Route53",
+    "Route53RecoveryControl",
+    "Route53RecoveryReadiness",
+    "WAF",
+}
+HOME_REGION_ACCOUNT_RULES = {"SHIELD_ADVANCED_ENABLED_AUTORENEW", "SHIELD_DRT_ACCESS"}
+
+
+def test_rules_aws_offers_in_one_region_are_on_global_or_one_region_services() -> None:
+    # A refresh that adds another such rule must decide whether one Region covers the account.
+    home = [rule for rule in RULES if rule.home_region is not None]
+    assert {t.split("::")[1] for rule in home for t in rule.resource_types} == HOME_REGION_SERVICES
+    assert {rule.identifier for rule in home if rule.is_account_level} == HOME_REGION_ACCOUNT_RULES
+    for rule in home:
+        assert not rule.is_global and rule.only_regions is not None and rule.home_region in rule.only_regions
+    assert MANAGED_RULES["CLOUDFRONT_VIEWER_POLICY_HTTPS"].home_region == "us-east-1"
+    assert MANAGED_RULES["DEVICEFARM_PROJECT_TAGGED"].home_region == "us-west-2"
+    assert MANAGED_RULES["IAM_SERVER_CERTIFICATE_EXPIRATION_CHECK"].home_region == "us-east-1"
+    assert MANAGED_RULES["APPFLOW_FLOW_TAGGED"].home_region is None
+
+
+def test_no_change_triggered_rule_is_scoped_to_the_account_pseudo_type() -> None:
+    # A change-triggered rule is scoped to its types (managed_rule_deployment.py); AWS::::Account is no type
+    # Config records, so such a scope would never be triggered.
+    assert not [r.identifier for r in RULES if r.is_change_triggered and ACCOUNT in r.resource_types]
+    # Config API Reference, Scope: ComplianceResourceTypes holds at most 100 types (botocore's model too).
+    assert max(len(r.resource_types) for r in RULES if r.is_change_triggered) <= 100
 
 
 def test_nearest_identifier_suggests_the_rule_meant() -> None:

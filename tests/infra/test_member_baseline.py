@@ -277,6 +277,22 @@ def test_global_types_are_recorded_in_the_primary_region_only(region: str) -> No
     assert group["RecordingStrategy"] == {"UseOnly": "INCLUSION_BY_RESOURCE_TYPES"}
 
 
+@pytest.mark.parametrize("region", ["us-west-2", "us-east-1", "eu-west-1", "eu-central-1"])
+def test_a_managed_rule_aws_offers_in_one_region_has_its_types_recorded_there_only(region: str) -> None:
+    # CloudFront's rules are "Only available in US East (N. Virginia) Region"; primary us-west-2. Two regions
+    # that record the same types share them.
+    regions = ["us-west-2", "us-east-1", "eu-west-1", "eu-central-1"]
+    rules = [{"identifier": "CLOUDFRONT_VIEWER_POLICY_HTTPS"}, {"identifier": "S3_BUCKET_VERSIONING_ENABLED"}]
+    settings = settings_for(regions, primary="us-west-2", managedRules=json.dumps(rules))
+    template = member_regional_template(settings, True)
+    group = resources_in(template, region)["ConfigRecorder"]["Properties"]["RecordingGroup"]
+    recorded = set(group["ResourceTypes"])
+    assert "AWS::S3::Bucket" in recorded
+    assert ("AWS::CloudFront::Distribution" in recorded) == (region == "us-east-1")
+    assert bool(recorded & set(GLOBAL_RESOURCE_TYPES)) == (region == "us-west-2")
+    assert lint_findings(template, regions) == []
+
+
 @pytest.mark.parametrize("region", THREE_REGIONS)
 def test_recording_everything_includes_global_types_in_the_primary_region_only(region: str) -> None:
     settings = settings_for(THREE_REGIONS, recordAllResourceTypes="true")

@@ -62,6 +62,7 @@ def test_a_change_triggered_rule_with_excepted_regions_and_parameters() -> None:
             {"name": "maxAge", "type": "int", "required": True, "default": "90"},
         ],
         "unavailableRegions": ["ap-east-2", "mx-central-1"],
+        "homeRegion": None,
     }
 
 
@@ -73,6 +74,25 @@ def test_only_available_in_becomes_the_regions_it_runs_in() -> None:
     )
     assert entry["onlyRegions"] == ["eu-west-1", "us-east-1"]
     assert entry["unavailableRegions"] == []
+    assert entry["homeRegion"] is None
+
+
+@pytest.mark.parametrize(
+    "regions",
+    [
+        "Only available in US East (N. Virginia) Region",
+        # The China partition has its own copy of the service; of the aws partition, one Region is named.
+        "Only available in China (Beijing), US East (N. Virginia) Region",
+    ],
+)
+def test_a_rule_offered_in_one_region_of_the_partition_has_it_as_its_home(regions: str) -> None:
+    entry = table_entry(
+        "DEMO_DISTRIBUTION_CHECK",
+        page(**{"Resource Types": "AWS::CloudFront::Distribution", "AWS Region": regions}),
+        CODES,
+    )
+    assert entry["homeRegion"] == "us-east-1"
+    assert (entry["global"], entry["globalIamTypes"]) == (False, False)
 
 
 @pytest.mark.parametrize(
@@ -102,9 +122,13 @@ def test_account_level_rules_run_everywhere_unless_listed_as_account_wide() -> N
     regional = table_entry("DEMO_ACCOUNT_CHECK", page(**{"Resource Types": "AWS::::Account"}), CODES)
     assert (regional["accountLevel"], regional["global"]) == (True, False)
     password = table_entry("IAM_PASSWORD_POLICY", {**page(), "Resource Types": ""}, CODES)
-    assert (password["accountLevel"], password["global"], password["globalIamTypes"]) == (True, True, True)
+    assert (password["accountLevel"], password["global"], password["globalIamTypes"]) == (True, True, False)
     trail = table_entry("MULTI_REGION_CLOUD_TRAIL_ENABLED", {**page(), "Resource Types": ""}, CODES)
     assert (trail["global"], trail["globalIamTypes"]) == (True, False)
+    # Membership of an organization is the account's, not a Region's; its page carries the guide's note on
+    # deploying such rules to one Region (account-part-of-organizations).
+    organizations = table_entry("ACCOUNT_PART_OF_ORGANIZATIONS", {**page(), "Resource Types": ""}, CODES)
+    assert (organizations["global"], organizations["globalIamTypes"]) == (True, False)
 
 
 @pytest.mark.parametrize(
