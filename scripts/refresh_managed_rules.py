@@ -58,7 +58,9 @@ PARAMETER_TYPES = ("String", "CSV", "int", "double", "boolean", "StringMap")
 # are no resource type Config records), so none needs the global IAM types recorded: their pages offer the
 # root-user rules in Regions where Config cannot record those types (root-account-mfa-enabled in Europe
 # (Zurich), iam-root-access-key-check in Asia Pacific (Hyderabad)). Every other account-level rule runs in
-# each Region: most settings it checks (EBS encryption by default, GuardDuty, Security Hub ...) are regional.
+# each Region: most settings it checks are regional (EC2 API Reference, GetEbsEncryptionByDefault: "Describes
+# whether EBS encryption by default is enabled for your account in the current Region"; so are GuardDuty
+# detectors and Security Hub).
 GLOBAL_ACCOUNT_RULES = (
     "ACCOUNT_PART_OF_ORGANIZATIONS",
     "IAM_PASSWORD_POLICY",
