@@ -1,8 +1,8 @@
 """How big the stack is and how long the program takes to build its resource graph under mocks.
 
 Prints the dev stack's resource count by type, the resources each added region costs, what organization
-scope and requireKms change, the prod stack's count, and the time the mocked program takes for 3 and for
-17 regions (median of several runs).
+scope, requireKms, and three managed rules with one conformance pack change, the prod stack's count, and
+the time the mocked program takes for 3 and for 17 regions (median of several runs).
 No AWS call is made.
 
     python benchmarks/stack_benchmark.py [--runs 5]
@@ -29,6 +29,18 @@ BASE_CONFIG = {key: value for key, value in DEV_CONFIG.items() if key not in ("r
 
 
 ORGANIZATION = {"scope": "organization", "memberOrganizationalUnits": ["r-ab12"]}
+EXAMPLE_PACK = ROOT / "examples" / "conformance-packs" / "encryption-and-logging.yaml"
+# Three AWS managed rules (two regional, one on a global resource) and the example conformance pack.
+MANAGED_RULES_AND_PACK = {
+    "managedRules": [
+        {"identifier": "S3_BUCKET_VERSIONING_ENABLED"},
+        {"identifier": "RDS_STORAGE_ENCRYPTED"},
+        {"identifier": "IAM_PASSWORD_POLICY"},
+    ],
+    "conformancePacks": [
+        {"name": "encryption-logging", "template": str(EXAMPLE_PACK)}
+    ],
+}
 
 
 def resource_counts(regions: list[str], **extra: object) -> Counter[str]:
@@ -77,6 +89,11 @@ def main() -> None:
     for resource_type in sorted(set(dev) | set(kms)):
         if kms[resource_type] != dev[resource_type]:
             print(f"  {kms[resource_type] - dev[resource_type]:+4}  {resource_type}")
+    extended = resource_counts(DEV_CONFIG["regions"], **MANAGED_RULES_AND_PACK)
+    print(f"three managed rules and one pack, 3 regions: {sum(extended.values())} resources; against dev:")
+    for resource_type in sorted(set(dev) | set(extended)):
+        if extended[resource_type] != dev[resource_type]:
+            print(f"  {extended[resource_type] - dev[resource_type]:+4}  {resource_type}")
     prod = Counter(r.type for r in run_program(stack_file_config("prod"), stack="prod").registrations)
     print(f"prod stack (4 regions, requireKms): {sum(prod.values())} resources")
 
