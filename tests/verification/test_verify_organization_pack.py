@@ -15,7 +15,6 @@ say; the tests describe a pack that kept it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +24,6 @@ import boto3
 import parliament
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 from moto_stack import PRIMARY, example_outputs
 
 from verification import checks
@@ -46,17 +44,12 @@ REMEDY = (
 
 
 @pytest.fixture
-def local(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def local(moto_in_process: None) -> Any:
     """A Config client of moto in process, in the primary region, recording the operations it calls."""
-    for variable in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client: Any = boto3.client("config", region_name=PRIMARY)
-        client.calls = []
-        client.meta.events.register("before-call", lambda model, **_: client.calls.append(model.name))
-        yield client
+    client: Any = boto3.client("config", region_name=PRIMARY)
+    client.calls = []
+    client.meta.events.register("before-call", lambda model, **_: client.calls.append(model.name))
+    return client
 
 
 def put_pack(client: Any, excluded: list[str]) -> None:
