@@ -174,7 +174,8 @@ def _conformance_packs(
         if outputs.organization is None:
             yield _run(region, f"conformance pack {pack}", partial(check_conformance_pack, config, pack, now))
         else:
-            organization_pack = partial(check_organization_conformance_pack, config, pack)
+            excluded = outputs.organization.excluded_accounts
+            organization_pack = partial(check_organization_conformance_pack, config, pack, excluded)
             yield _run(region, f"org conformance pack {pack}", organization_pack)
 
 

@@ -97,25 +97,11 @@ def _check_organization_rule(
         if error_code(error) == "NoSuchOrganizationConfigRuleException":
             return Verdict.FAIL, f"organization rule {name} does not exist"
         raise
-    problem = source_problem(described)
+    problem = source_problem(described) or _excluded_accounts_problem(
+        "rule", name, described, excluded_accounts
+    )
     if problem:
         return Verdict.FAIL, problem
-    rule_excludes = set(described.get("ExcludedAccounts", []))
-    if rule_excludes != set(excluded_accounts):
-        # The provider sends no ExcludedAccounts at all when its list is empty (terraform-provider-aws,
-        # internal/service/configservice/organization_custom_rule.go and organization_managed_rule.go,
-        # Update: only a non-empty set is sent), and the Config API Reference does not say whether
-        # PutOrganizationConfigRule then keeps or clears the rule's list.
-        remedy = (
-            ": an empty list cannot be sent to an existing rule; remove the rule "
-            "(pulumi destroy --target <its urn>) and run pulumi up to create it without exclusions"
-            if not excluded_accounts
-            else ""
-        )
-        return Verdict.FAIL, (
-            f"organization rule {name} excludes {_listed(sorted(rule_excludes))}, the stack's "
-            f"excludedAccounts are {_listed(sorted(excluded_accounts))}{remedy}"
-        )
 
     overall = config.describe_organization_config_rule_statuses(OrganizationConfigRuleNames=[name])[
         "OrganizationConfigRuleStatuses"
@@ -124,6 +110,32 @@ def _check_organization_rule(
     pages = paginator.paginate(OrganizationConfigRuleName=name, PaginationConfig={"PageSize": PAGE_SIZE})
     members = [member for page in pages for member in page["OrganizationConfigRuleDetailedStatus"]]
     return _deployment_finding(name, overall, members)
+
+
+def _excluded_accounts_problem(
+    resource: str, name: str, described: Mapping[str, Any], excluded_accounts: Collection[str]
+) -> str | None:
+    """What is wrong when the organization ``resource`` (a rule, a conformance pack) ``name``, as Config
+    describes it, excludes other accounts than the stack's ``excludedAccounts``; None when it excludes
+    the same."""
+    deployed = set(described.get("ExcludedAccounts", []))
+    if deployed == set(excluded_accounts):
+        return None
+    # The provider sends no ExcludedAccounts at all when its list is empty (terraform-provider-aws,
+    # internal/service/configservice/organization_custom_rule.go, organization_managed_rule.go and
+    # organization_conformance_pack.go, Update: only a non-empty set is sent; the program passes no list
+    # for an empty one either), and the Config API Reference does not say whether
+    # PutOrganizationConfigRule or PutOrganizationConformancePack then keeps or clears the list.
+    remedy = (
+        f": an empty list cannot be sent to an existing {resource}; remove the {resource} "
+        "(pulumi destroy --target <its urn>) and run pulumi up to create it without exclusions"
+        if not excluded_accounts
+        else ""
+    )
+    return (
+        f"organization {resource} {name} excludes {_listed(sorted(deployed))}, the stack's "
+        f"excludedAccounts are {_listed(sorted(excluded_accounts))}{remedy}"
+    )
 
 
 def _deployment_finding(
@@ -163,18 +175,36 @@ PACK_DEPLOYED = {"CREATE_SUCCESSFUL", "UPDATE_SUCCESSFUL"}
 PACK_MAY_STAY_IN_PROGRESS = {"CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS"}
 
 
-def check_organization_conformance_pack(config: AwsClient, name: str) -> Finding:
-    """The organization conformance pack is deployed, and in no member account did it fail."""
+def check_organization_conformance_pack(
+    config: AwsClient, name: str, excluded_accounts: Collection[str]
+) -> Finding:
+    """The organization conformance pack excludes the stack's excluded accounts, is deployed, and in no
+    member account did it fail.
+
+    Its ``ExcludedAccounts`` come from DescribeOrganizationConformancePacks (Config API Reference,
+    OrganizationConformancePack data type,
+    https://docs.aws.amazon.com/config/latest/APIReference/API_OrganizationConformancePack.html).
+    """
+    missing = f"organization conformance pack {name} does not exist"
     try:
-        statuses = config.describe_organization_conformance_pack_statuses(
-            OrganizationConformancePackNames=[name]
-        )["OrganizationConformancePackStatuses"]
+        described = config.describe_organization_conformance_packs(OrganizationConformancePackNames=[name])[
+            "OrganizationConformancePacks"
+        ]
     except AWS_CALL_ERRORS as error:
         if error_code(error) == "NoSuchOrganizationConformancePackException":
-            return Verdict.FAIL, f"organization conformance pack {name} does not exist"
+            return Verdict.FAIL, missing
         raise
+    if not described:
+        return Verdict.FAIL, missing
+    problem = _excluded_accounts_problem("conformance pack", name, described[0], excluded_accounts)
+    if problem:
+        return Verdict.FAIL, problem
+
+    statuses = config.describe_organization_conformance_pack_statuses(
+        OrganizationConformancePackNames=[name]
+    )["OrganizationConformancePackStatuses"]
     if not statuses:
-        return Verdict.FAIL, f"organization conformance pack {name} does not exist"
+        return Verdict.FAIL, missing
     status = statuses[0].get("Status", "unknown")
     paginator = config.get_paginator("get_organization_conformance_pack_detailed_status")
     members = [

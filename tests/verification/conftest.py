@@ -1,4 +1,5 @@
-"""Fixtures of the verify command's tests: a stack deployed into moto server (see moto_stack.py)."""
+"""Fixtures of the verify command's tests: a stack deployed into moto server (see moto_stack.py), moto in
+process, clients stubbed with botocore's Stubber."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from moto import mock_aws
 from moto_stack import StatusAnswers, build_stack, healthy_answers
 
 
@@ -26,6 +28,17 @@ def deployed_stack(aws_endpoint: str) -> dict[str, Any]:
 @pytest.fixture
 def healthy_clients(aws_endpoint: str, now: datetime) -> StatusAnswers:
     return StatusAnswers(aws_endpoint, healthy_answers(now))
+
+
+@pytest.fixture
+def moto_in_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto in process (``mock_aws``), with fake credentials and no endpoint or profile of the shell's."""
+    for variable in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        yield
 
 
 def _stubbed(service: str) -> Iterator[tuple[Any, Stubber]]:

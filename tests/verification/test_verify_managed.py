@@ -30,6 +30,7 @@ ORGANIZATION = OrganizationOutputs(
     ("r-ab12",), ("111122223333",), True, "member-role", ("stack-set",), "SELF"
 )
 PACK_ARN_PREFIX = f"arn:aws:config:us-east-1:{ACCOUNT}:conformance-pack"
+ORGANIZATION_PACK_ARN_PREFIX = f"arn:aws:config:us-east-1:{ACCOUNT}:organization-conformance-pack"
 ORGANIZATION_RULE_ARN = f"arn:aws:config:us-east-1:{ACCOUNT}:organization-config-rule/x"
 
 
@@ -395,8 +396,26 @@ def test_a_missing_pack_or_one_without_rules_fails(config: tuple[Any, Stubber]) 
     )
 
 
+def organization_pack_described(stubber: Stubber) -> None:
+    """DescribeOrganizationConformancePacks for a pack without exclusions (the stack's in these tests)."""
+    stubber.add_response(
+        "describe_organization_conformance_packs",
+        {
+            "OrganizationConformancePacks": [
+                {
+                    "OrganizationConformancePackName": PACK,
+                    "OrganizationConformancePackArn": f"{ORGANIZATION_PACK_ARN_PREFIX}/{PACK}-a1b2c3",
+                    "LastUpdateTime": NOW - timedelta(days=1),
+                }
+            ]
+        },
+        {"OrganizationConformancePackNames": [PACK]},
+    )
+
+
 def test_an_organization_pack_failing_in_an_account_fails(config: tuple[Any, Stubber]) -> None:
     client, stubber = config
+    organization_pack_described(stubber)
     stubber.add_response(
         "describe_organization_conformance_pack_statuses",
         {
@@ -425,7 +444,7 @@ def test_an_organization_pack_failing_in_an_account_fails(config: tuple[Any, Stu
         },
         {"OrganizationConformancePackName": PACK},
     )
-    assert check_organization_conformance_pack(client, PACK) == (
+    assert check_organization_conformance_pack(client, PACK, ()) == (
         Verdict.FAIL,
         f"organization conformance pack {PACK} is CREATE_FAILED: deployed in 1 of 2 account(s); failed in 1: "
         "210987654321 CREATE_FAILED (NoAvailableConfigurationRecorder)",
@@ -433,6 +452,7 @@ def test_an_organization_pack_failing_in_an_account_fails(config: tuple[Any, Stu
 
 
 def organization_pack(stubber: Stubber, status: str, member_statuses: list[str]) -> None:
+    organization_pack_described(stubber)
     stubber.add_response(
         "describe_organization_conformance_pack_statuses",
         {
@@ -466,13 +486,13 @@ def test_an_organization_pack_done_in_every_account_passes_though_still_reported
     # which then reads the accounts' statuses): the accounts decide.
     client, stubber = config
     organization_pack(stubber, "CREATE_IN_PROGRESS", ["CREATE_SUCCESSFUL", "CREATE_SUCCESSFUL"])
-    assert check_organization_conformance_pack(client, PACK) == (
+    assert check_organization_conformance_pack(client, PACK, ()) == (
         Verdict.PASS,
         f"organization conformance pack {PACK} CREATE_IN_PROGRESS, done in every account: "
         "deployed in 2 of 2 account(s)",
     )
     organization_pack(stubber, "UPDATE_IN_PROGRESS", ["UPDATE_SUCCESSFUL", "UPDATE_IN_PROGRESS"])
-    assert check_organization_conformance_pack(client, PACK) == (
+    assert check_organization_conformance_pack(client, PACK, ()) == (
         Verdict.FAIL,
         f"organization conformance pack {PACK} is UPDATE_IN_PROGRESS: deployed in 1 of 2 account(s)",
     )

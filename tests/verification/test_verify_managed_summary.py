@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +22,6 @@ import parliament
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
-from moto import mock_aws
 from moto_stack import PRIMARY, StatusAnswers, assume_role_policy, aws, example_outputs, healthy_answers
 
 from components import naming
@@ -131,14 +129,9 @@ class InProcess:
 
 
 @pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcess]:
-    for variable in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        function_arn = deploy_summary(local)
-        yield InProcess(function_arn, summary_of(function_arn, "rate(6 hours)"))
+def stack(moto_in_process: None) -> InProcess:
+    function_arn = deploy_summary(local)
+    return InProcess(function_arn, summary_of(function_arn, "rate(6 hours)"))
 
 
 @pytest.fixture
