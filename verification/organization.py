@@ -90,22 +90,28 @@ def _check_organization_rule(
     excluded_accounts: Collection[str],
 ) -> Finding:
     try:
-        described = config.describe_organization_config_rules(OrganizationConfigRuleNames=[name])[
+        found = config.describe_organization_config_rules(OrganizationConfigRuleNames=[name])[
             "OrganizationConfigRules"
-        ][0]
+        ]
     except AWS_CALL_ERRORS as error:
         if error_code(error) == "NoSuchOrganizationConfigRuleException":
             return Verdict.FAIL, f"organization rule {name} does not exist"
         raise
+    if not found:
+        return Verdict.FAIL, f"organization rule {name} does not exist"
+    described = found[0]
     problem = source_problem(described) or _excluded_accounts_problem(
         "rule", name, described, excluded_accounts
     )
     if problem:
         return Verdict.FAIL, problem
 
-    overall = config.describe_organization_config_rule_statuses(OrganizationConfigRuleNames=[name])[
+    statuses = config.describe_organization_config_rule_statuses(OrganizationConfigRuleNames=[name])[
         "OrganizationConfigRuleStatuses"
-    ][0]
+    ]
+    if not statuses:
+        return Verdict.FAIL, f"organization rule {name} has no deployment status"
+    overall = statuses[0]
     paginator = config.get_paginator("get_organization_config_rule_detailed_status")
     pages = paginator.paginate(OrganizationConfigRuleName=name, PaginationConfig={"PageSize": PAGE_SIZE})
     members = [member for page in pages for member in page["OrganizationConfigRuleDetailedStatus"]]

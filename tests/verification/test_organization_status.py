@@ -158,6 +158,21 @@ def test_a_rule_keeping_exclusions_the_stack_dropped_names_the_remedy(config: tu
     )
 
 
+def test_an_empty_answer_for_the_rule_or_its_status_fails_cleanly(config: tuple[Any, Stubber]) -> None:
+    client, stubber = config
+    stubber.add_response("describe_organization_config_rules", {"OrganizationConfigRules": []}, NAMES)
+    missing = (Verdict.FAIL, f"organization rule {NAME} does not exist")
+    assert check_organization_rule(client, RULE, ()) == missing
+    _describe(stubber)
+    stubber.add_response(
+        "describe_organization_config_rule_statuses", {"OrganizationConfigRuleStatuses": []}, NAMES
+    )
+    assert check_organization_rule(client, RULE, ()) == (
+        Verdict.FAIL,
+        f"organization rule {NAME} has no deployment status",
+    )
+
+
 def test_organization_rule_errors_other_than_not_found_reach_the_caller(config: tuple[Any, Stubber]) -> None:
     client, stubber = config
     denied = "OrganizationAccessDeniedException"
