@@ -25,8 +25,6 @@ BOTH = "both"
 TRIGGERS = (CHANGE, PERIODIC, BOTH)
 # The parameter types the rule pages use.
 PARAMETER_TYPES = ("String", "CSV", "int", "double", "boolean", "StringMap")
-# The pseudo resource type the pages name for a rule on the account itself: nothing Config records.
-ACCOUNT = "AWS::::Account"
 
 
 @dataclass(frozen=True)
@@ -73,11 +71,6 @@ class ManagedRule:
         if self.only_regions is not None:
             return region in self.only_regions
         return region not in self.unavailable_regions
-
-    @property
-    def recordable_types(self) -> tuple[str, ...]:
-        """The resource types to record for it: all it evaluates but the account pseudo-type."""
-        return tuple(t for t in self.resource_types if t != ACCOUNT)
 
     def parameter(self, name: str) -> Parameter | None:
         return next((parameter for parameter in self.parameters if parameter.name == name), None)

@@ -39,6 +39,7 @@ import botocore.loaders
 from components.catalog import GLOBAL_RESOURCE_TYPES
 
 LIST_PAGE = "https://docs.aws.amazon.com/config/latest/developerguide/managed-rules-by-aws-config.html"
+# The pseudo resource type the pages name for a rule on the account itself: nothing Config records.
 ACCOUNT = "AWS::::Account"
 TRIGGERS = {
     "Configuration changes": "change",

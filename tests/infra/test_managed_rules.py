@@ -10,7 +10,6 @@ import pytest
 from components.catalog import CHECKS, GLOBAL_RESOURCE_TYPES
 from components.frameworks import FRAMEWORKS
 from components.managed_rules import (
-    ACCOUNT,
     LIST_PAGE,
     MANAGED_RULES,
     PARAMETER_TYPES,
@@ -19,7 +18,7 @@ from components.managed_rules import (
     ManagedRule,
     nearest_identifier,
 )
-from scripts.refresh_managed_rules import GLOBAL_ACCOUNT_RULES
+from scripts.refresh_managed_rules import ACCOUNT, GLOBAL_ACCOUNT_RULES
 
 IDENTIFIER = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)*$")
 RESOURCE_TYPE = re.compile(r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
