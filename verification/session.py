@@ -7,6 +7,7 @@ broken: unusable outputs, no credentials, credentials of another account, an unr
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from collections.abc import Iterator
@@ -119,8 +120,25 @@ def notice_if_slow(
     timer = threading.Timer(after_seconds, notice)
     # A daemon timer never keeps an interrupted command alive.
     timer.daemon = True
-    timer.start()
+    _start_without_sigint(timer)
     try:
         yield
     finally:
         timer.cancel()
+
+
+def _start_without_sigint(thread: threading.Thread) -> None:
+    """Starts ``thread`` with SIGINT blocked in it, so that Ctrl-C always reaches the main thread. The kernel
+    hands a process-directed signal to any thread that does not block it (POSIX, signal(7)); Python runs its
+    handler only in the main thread, so a Ctrl-C delivered to the timer's thread would leave the main thread
+    blocked in its socket read until that times out. A new thread inherits the signal mask of the thread that
+    creates it (pthread_create(3)): block SIGINT here, start the thread, unblock it again."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks, and no such delivery either.
+        thread.start()
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        thread.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import signal
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -279,6 +280,25 @@ def test_the_notice_is_written_once_and_never_after_the_block() -> None:
         pass
     time.sleep(0.4)
     assert stream.getvalue() == "slow\n"
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks only")
+def test_ctrl_c_is_never_delivered_to_the_notice_thread() -> None:
+    """The notice's thread blocks SIGINT, so the kernel hands Ctrl-C to the main thread, the one Python runs
+    the handler in and the one blocked in the slow call; the main thread's own mask is left as it was."""
+    masks: list[set[signal.Signals]] = []
+
+    class Recording(io.StringIO):
+        def write(self, text: str) -> int:
+            masks.append(set(signal.pthread_sigmask(signal.SIG_BLOCK, [])))
+            return super().write(text)
+
+    before = set(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+    with notice_if_slow("slow", Recording(), after_seconds=0.01):
+        time.sleep(0.3)
+    assert masks and signal.SIGINT in masks[0]
+    assert set(signal.pthread_sigmask(signal.SIG_BLOCK, [])) == before
+    assert signal.SIGINT not in before
 
 
 def test_another_account_is_refused_after_a_slow_answer_too() -> None:
