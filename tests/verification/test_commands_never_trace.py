@@ -298,14 +298,24 @@ def test_a_stalled_endpoint_is_named_within_seconds_and_ctrl_c_ends_the_wait(
 ) -> None:
     path = tmp_path / "outputs.json"
     path.write_text(_outputs_text(), encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "verification", "--outputs", str(path), "--endpoint-url", stalled_endpoint],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_environment(),
-        cwd=ROOT,
-    )
+    # As from a terminal, whatever started this test run: a run started in the background of a script has
+    # SIGINT ignored, which its children inherit (POSIX, "Shell Command Language", asynchronous lists), and
+    # Python then installs no KeyboardInterrupt handler. A handled signal is reset to the default in the
+    # child (execve(2)), so handling it here for the moment of the start gives the child Python's usual one.
+    command = [sys.executable, "-m", "verification", "--outputs", str(path)]
+    command += ["--endpoint-url", stalled_endpoint]
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_environment(),
+            cwd=ROOT,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     lines: queue.Queue[str] = queue.Queue()
     assert process.stderr is not None
     reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stderr or ()], daemon=True)
